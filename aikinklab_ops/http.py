@@ -1,0 +1,141 @@
+"""The one HTTP session factory.
+
+Every session it makes has a User-Agent naming this tool and its version, a default timeout on
+every request (requests has none), and urllib3 retries with backoff that honour ``Retry-After``,
+capped so a hostile or confused server cannot park a deploy for an hour. Methods that are not
+idempotent are retried only on 429 (the server says it did not process the request) and on
+connection errors raised before the request was sent; anything else would risk doing it twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from aikinklab_ops import __version__
+from aikinklab_ops.errors import ExternalError
+from aikinklab_ops.secrets import redact_url
+
+USER_AGENT = f"aikinklab-ops/{__version__} (+https://github.com/aikinklab/aikinklab-ops)"
+DEFAULT_TIMEOUT: tuple[float, float] = (5.0, 30.0)  # (connect, read) seconds
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class SafeRetry(Retry):
+    """urllib3's Retry, with ``Retry-After`` capped and non-idempotent methods retried on 429 only.
+
+    ``allowed_methods`` keeps read errors and 5xx retries to idempotent methods (urllib3 checks it
+    for both); connection errors are retried for every method because nothing was sent yet.
+    """
+
+    def __init__(self, *args: Any, max_retry_after: float = 60.0, **kwargs: Any) -> None:
+        self.max_retry_after = max_retry_after
+        super().__init__(*args, **kwargs)
+
+    def new(self, **kw: Any) -> SafeRetry:
+        retry = super().new(**kw)
+        retry.max_retry_after = self.max_retry_after  # type: ignore[attr-defined]
+        return retry  # type: ignore[return-value]
+
+    def get_retry_after(self, response: Any) -> float | None:
+        value = super().get_retry_after(response)
+        return None if value is None else min(value, self.max_retry_after)
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if status_code == 429 and self.total:
+            return True
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+
+class TimeoutAdapter(HTTPAdapter):
+    def __init__(self, *args: Any, timeout: float | tuple[float, float] = DEFAULT_TIMEOUT, **kw: Any) -> None:
+        self.timeout = timeout
+        super().__init__(*args, **kw)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
+        return super().send(request, **kwargs)
+
+
+def make_retry(*, retries: int = 4, backoff_factor: float = 0.5, max_retry_after: float = 60.0) -> SafeRetry:
+    return SafeRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        backoff_factor=backoff_factor,
+        backoff_max=30.0,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=IDEMPOTENT,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        raise_on_redirect=False,
+        max_retry_after=max_retry_after,
+    )
+
+
+def make_session(
+    *,
+    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+    retries: int = 4,
+    backoff_factor: float = 0.5,
+    max_retry_after: float = 60.0,
+    verify: bool | str = True,
+    headers: dict[str, str] | None = None,
+    pool_maxsize: int = 32,
+) -> requests.Session:
+    """A requests session with this project's defaults. ``retries=0`` for probes that measure."""
+    session = requests.Session()
+    retry = make_retry(retries=retries, backoff_factor=backoff_factor, max_retry_after=max_retry_after)
+    adapter = TimeoutAdapter(max_retries=retry, timeout=timeout, pool_maxsize=pool_maxsize)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    session.verify = verify
+    if headers:
+        session.headers.update(headers)
+    return session
+
+
+def describe_transport_error(err: requests.RequestException, url: str) -> str:
+    """A one-line, secret-free reason for a failed request: what a person can act on."""
+    safe = redact_url(url)
+    if isinstance(err, requests.exceptions.SSLError):
+        return f"TLS handshake with {safe} failed: {_root_cause(err)}"
+    if isinstance(err, requests.exceptions.ConnectTimeout):
+        return f"connecting to {safe} timed out"
+    if isinstance(err, requests.exceptions.ReadTimeout):
+        return f"{safe} did not answer in time"
+    if isinstance(err, requests.exceptions.ConnectionError):
+        cause = _root_cause(err)
+        if "Name or service not known" in cause or "nodename nor servname" in cause or "getaddrinfo" in cause:
+            return f"cannot resolve the host of {safe}: {cause}"
+        if "refused" in cause.lower():
+            return f"connection to {safe} refused (nothing listening there?)"
+        return f"cannot connect to {safe}: {cause}"
+    if isinstance(err, requests.exceptions.TooManyRedirects):
+        return f"{safe} redirected too many times"
+    return f"request to {safe} failed: {_root_cause(err)}"
+
+
+def _root_cause(err: BaseException) -> str:
+    seen = err
+    while True:
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None or nxt is seen:
+            break
+        seen = nxt
+    # urllib3 wraps the useful text in reason attributes.
+    reason = getattr(seen, "reason", None)
+    text = str(reason if reason is not None else seen)
+    return redact_url(text) if "://" in text else text
+
+
+def transport_error(err: requests.RequestException, url: str, service: str) -> ExternalError:
+    return ExternalError(f"{service}: {describe_transport_error(err, url)}")
