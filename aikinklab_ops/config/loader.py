@@ -96,7 +96,8 @@ class Config:
 
     def masked(self) -> dict[str, Any]:
         """The effective config with every secret value replaced, for ``config show``."""
-        return _mask(copy.deepcopy(dict(self.data)), schema(), set(self.secrets))
+        masked: dict[str, Any] = _mask(copy.deepcopy(dict(self.data)), schema(), set(self.secrets))
+        return masked
 
 
 def _mask(value: Any, sch: Mapping[str, Any], secrets: set[str]) -> Any:
