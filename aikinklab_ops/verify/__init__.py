@@ -1,0 +1,1 @@
+"""Post-deploy verification: prove a deployment is healthy before anyone trusts it."""
