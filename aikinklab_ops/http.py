@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -103,37 +104,56 @@ def make_session(
     return session
 
 
+def _urllib3_reason(err: BaseException) -> BaseException | None:
+    """requests hides urllib3's real reason inside MaxRetryError; a read timeout under retries
+    arrives as ``ConnectionError``, so the requests class alone cannot be trusted."""
+    for arg in getattr(err, "args", ()):
+        if isinstance(arg, urllib3.exceptions.MaxRetryError):
+            return arg.reason
+        if isinstance(arg, urllib3.exceptions.HTTPError):
+            return arg
+    return None
+
+
 def describe_transport_error(err: requests.RequestException, url: str) -> str:
     """A one-line, secret-free reason for a failed request: what a person can act on."""
     safe = redact_url(url)
-    if isinstance(err, requests.exceptions.SSLError):
-        return f"TLS handshake with {safe} failed: {_root_cause(err)}"
-    if isinstance(err, requests.exceptions.ConnectTimeout):
+    reason = _urllib3_reason(err)
+    text = _root_cause(err)
+    if isinstance(err, requests.exceptions.SSLError) or isinstance(reason, urllib3.exceptions.SSLError):
+        return f"TLS handshake with {safe} failed: {text}"
+    refused = "refused" in text.lower()
+    if isinstance(reason, urllib3.exceptions.NameResolutionError) or "Name or service not known" in text:
+        return f"cannot resolve the host of {safe}"
+    # NewConnectionError (refusals, DNS failures) subclasses ConnectTimeoutError in urllib3 2.
+    if refused:
+        return f"connection to {safe} refused (nothing listening there?)"
+    if isinstance(err, requests.exceptions.ConnectTimeout) or isinstance(
+        reason, urllib3.exceptions.ConnectTimeoutError
+    ):
         return f"connecting to {safe} timed out"
-    if isinstance(err, requests.exceptions.ReadTimeout):
+    if isinstance(err, requests.exceptions.ReadTimeout) or isinstance(reason, urllib3.exceptions.ReadTimeoutError):
         return f"{safe} did not answer in time"
-    if isinstance(err, requests.exceptions.ConnectionError):
-        cause = _root_cause(err)
-        if "Name or service not known" in cause or "nodename nor servname" in cause or "getaddrinfo" in cause:
-            return f"cannot resolve the host of {safe}: {cause}"
-        if "refused" in cause.lower():
-            return f"connection to {safe} refused (nothing listening there?)"
-        return f"cannot connect to {safe}: {cause}"
     if isinstance(err, requests.exceptions.TooManyRedirects):
         return f"{safe} redirected too many times"
-    return f"request to {safe} failed: {_root_cause(err)}"
+    if isinstance(err, requests.exceptions.ConnectionError):
+        if isinstance(reason, urllib3.exceptions.ProtocolError) or "aborted" in text.lower() or "reset" in text.lower():
+            return f"{safe} closed the connection before answering"
+        return f"cannot connect to {safe}: {text}"
+    return f"request to {safe} failed: {text}"
 
 
 def _root_cause(err: BaseException) -> str:
-    seen = err
+    seen: BaseException = err
+    reason = _urllib3_reason(err)
+    if reason is not None:
+        seen = reason
     while True:
-        nxt = seen.__cause__ or seen.__context__
-        if nxt is None or nxt is seen:
+        nxt = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+        if not isinstance(nxt, BaseException) or nxt is seen:
             break
         seen = nxt
-    # urllib3 wraps the useful text in reason attributes.
-    reason = getattr(seen, "reason", None)
-    text = str(reason if reason is not None else seen)
+    text = str(seen)
     return redact_url(text) if "://" in text else text
 
 
