@@ -63,6 +63,21 @@ class TimeoutAdapter(HTTPAdapter):
         return super().send(request, **kwargs)
 
 
+class _Session(requests.Session):
+    """A Session whose explicit ``verify`` is not overridden by ``REQUESTS_CA_BUNDLE``.
+
+    requests lets that variable (and ``CURL_CA_BUNDLE``) replace a CA bundle or ``False`` set on
+    the session (psf/requests#3829), so ``make_session(verify=bundle)`` would silently use another
+    trust store on any machine that sets it.
+    """
+
+    def merge_environment_settings(self, url: Any, proxies: Any, stream: Any, verify: Any, cert: Any) -> Any:
+        settings = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True:
+            settings["verify"] = self.verify
+        return settings
+
+
 def make_retry(*, retries: int = 4, backoff_factor: float = 0.5, max_retry_after: float = 60.0) -> SafeRetry:
     return SafeRetry(
         total=retries,
@@ -92,7 +107,7 @@ def make_session(
     pool_maxsize: int = 32,
 ) -> requests.Session:
     """A requests session with this project's defaults. ``retries=0`` for probes that measure."""
-    session = requests.Session()
+    session = _Session()
     retry = make_retry(retries=retries, backoff_factor=backoff_factor, max_retry_after=max_retry_after)
     adapter = TimeoutAdapter(max_retries=retry, timeout=timeout, pool_maxsize=pool_maxsize)
     session.mount("https://", adapter)

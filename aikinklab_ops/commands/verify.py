@@ -1,0 +1,64 @@
+"""``verify``: is the deployment at this URL healthy enough to trust with production traffic?"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from aikinklab_ops.commands import CommandContext
+from aikinklab_ops.errors import InputError
+from aikinklab_ops.report import Report
+from aikinklab_ops.verify import CHECK_NAMES, VerifySettings, parse_only, run_verification, target_url
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "verify",
+        help="verify a deployment: health, pages, security headers, TLS, DNS, latency, error rate",
+        description="Run the post-deploy checks against a URL and report each one; exit 1 if any fails.",
+    )
+    parser.add_argument("--url", metavar="URL", help="the deployment to verify (default: environments.<env>.url)")
+    parser.add_argument(
+        "--env",
+        default="production",
+        metavar="ENV",
+        help="environment whose url to verify: production (default), staging, preview",
+    )
+    parser.add_argument(
+        "--only", metavar="CHECK,...", help=f"run only these checks, comma-separated: {', '.join(CHECK_NAMES)}"
+    )
+    parser.add_argument(
+        "--ca-bundle", metavar="PATH", type=Path, help="trust this PEM CA bundle instead of the system store"
+    )
+    parser.add_argument(
+        "--vitals",
+        metavar="PATH",
+        nargs="+",
+        action="extend",
+        type=Path,
+        default=[],
+        help="Lighthouse / web-vitals reports to judge against the Core Web Vitals budgets (adds the web-vitals check)",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
+    only = parse_only(args.only)
+    cfg = ctx.config
+    settings = VerifySettings.from_config(cfg)
+    url = target_url(cfg, url=args.url, env=args.env)
+    ca_bundle = _input_file(args.ca_bundle, "--ca-bundle", ctx.cwd)
+    vitals = [p for p in (_input_file(v, "--vitals", ctx.cwd) for v in args.vitals) if p is not None]
+    return run_verification(
+        url, settings, checks=only, ca_bundle=ca_bundle, vitals=vitals, config=cfg, progress=ctx.progress()
+    )
+
+
+def _input_file(path: Path | None, flag: str, cwd: Path) -> Path | None:
+    if path is None:
+        return None
+    full = path if path.is_absolute() else cwd / path
+    if not full.is_file():
+        raise InputError(f"{path}: no such file ({flag})", hint=f"pass an existing file to {flag}")
+    return full

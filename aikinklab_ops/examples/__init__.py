@@ -1,0 +1,1 @@
+"""Example inputs that ship with the package (the bundled AIKinkLab site for ``demo``)."""
