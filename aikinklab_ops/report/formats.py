@@ -91,7 +91,12 @@ def render_markdown(report: Report) -> str:
         items = []
         for c in labelled:
             box = "x" if c.status in (Status.PASS, Status.WARN) else " "
-            suffix = "" if c.status is Status.PASS else f" — {c.status.value}: {c.summary}"
+            if c.status is Status.PASS:
+                suffix = ""
+            elif c.status is Status.SKIP:
+                suffix = f" — skipped: {c.summary}"
+            else:
+                suffix = f" — {c.summary}"
             items.append(f"- [{box}] {c.label}{_md_cell(suffix)}")
         parts.append("\n".join(items) + "\n")
     table = ["| | Check | Status | Summary | Time |", "|---|---|---|---|---|"]

@@ -71,7 +71,7 @@ def test_markdown_checklist_and_escaping() -> None:
     )
     md = render_markdown(r)
     assert "- [x] All tests passing" in md
-    assert "- [ ] Security audit clean — fail: 2 high \\| cryo" in md
+    assert "- [ ] Security audit clean — 2 high \\| cryo" in md
     assert "| ❌ | `security-audit` |" in md
 
 
