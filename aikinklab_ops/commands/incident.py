@@ -1,0 +1,177 @@
+"""``incident open|update|resolve``: the runbook's incident steps from a terminal or a workflow.
+
+The output is the incident report (one check per channel) plus the message that was sent, so
+the job summary shows stakeholders exactly what the on-call received.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aikinklab_ops.commands import CommandContext, Document
+from aikinklab_ops.errors import InputError, UsageError
+from aikinklab_ops.incident import (
+    Incident,
+    IncidentSettings,
+    Severity,
+    build_incident_settings,
+    build_tracker,
+    findings,
+    open_incident,
+    resolve_incident,
+    update_incident,
+)
+from aikinklab_ops.incident.reports import load_report
+from aikinklab_ops.incident.store import check_key
+from aikinklab_ops.report.formats import render_markdown, render_text
+
+
+def _severity(text: str) -> Severity:
+    try:
+        return Severity.parse(text)
+    except InputError as err:
+        raise argparse.ArgumentTypeError(f"{err.message.split(': ', 1)[-1]}; {err.hint}") from None
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("incident", help="open, update or resolve a production incident")
+    cmds = parser.add_subparsers(dest="incident_command", metavar="ACTION", required=True)
+
+    op = cmds.add_parser("open", help="open an incident (or update the open one with the same key) and alert")
+    op.add_argument("--key", help="one incident per key; a rerun updates instead of duplicating")
+    op.add_argument("--severity", type=_severity, help="P0 (site down) .. P3 (cosmetic)")
+    op.add_argument("--title", help="what is wrong, in one line")
+    op.add_argument("--impact", help="what users notice (default: the severity's meaning)")
+    op.add_argument("--status", default="Investigating", help="Investigating, Identified, Fixing, Monitoring")
+    op.add_argument("--eta", help="when it should be fixed")
+    op.add_argument("--from-report", metavar="REPORT.json", help="classify a verify/monitor JSON report instead")
+    op.add_argument("--baseline-p95-ms", type=float, help="the site's normal p95, for the '50%% slower' rule")
+    op.add_argument("--force", action="store_true", help="alert again even within the update cadence")
+    op.set_defaults(handler=run_open)
+
+    up = cmds.add_parser("update", help="post an INCIDENT UPDATE to the open incident")
+    up.add_argument("--key", required=True)
+    up.add_argument("--status", required=True, help="Identified, Fixing, Monitoring, ...")
+    up.add_argument("--impact")
+    up.add_argument("--eta")
+    up.add_argument("--severity", type=_severity, help="re-classify (relabels the issue)")
+    up.set_defaults(handler=run_update)
+
+    rs = cmds.add_parser("resolve", help="post INCIDENT RESOLVED and close the incident")
+    rs.add_argument("--key", required=True)
+    rs.add_argument("--resolution", required=True, help="what was done")
+    rs.add_argument("--root-cause", required=True)
+    rs.add_argument("--prevention", required=True, help="steps against a recurrence")
+    rs.set_defaults(handler=run_resolve)
+
+
+def _context(ctx: CommandContext) -> tuple[IncidentSettings, Any]:
+    settings = build_incident_settings(ctx.config, cwd=ctx.cwd)
+    creds = ctx.run.credentials
+    tracker = build_tracker(
+        settings, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
+    )
+    if tracker is None:
+        ctx.log(f"no GITHUB_TOKEN/GITHUB_REPOSITORY: incidents are kept as files in {settings.local_dir}")
+    return settings, tracker
+
+
+def _document(incident: Incident) -> Document:
+    report = incident.to_report()
+    data = {
+        **report.to_dict(),
+        "incident": {
+            "key": incident.key,
+            "severity": incident.severity.value,
+            "action": incident.action,
+            "state": incident.state,
+            "location": incident.location,
+            "number": incident.number,
+            "subject": incident.message.subject,
+            "message": incident.message.text,
+        },
+    }
+    text = incident.message.text + "\n" + render_text(report)
+    markdown = incident.message.text + "\n" + render_markdown(report)
+    outputs = {"ok": "true" if report.ok else "false", **report.outputs}
+    return Document(data, text, exit_code=0 if report.ok else 1, outputs=outputs, markdown=markdown)
+
+
+def _key_from_report(kind: str, target: str | None) -> str:
+    host = urlsplit(target).hostname if target and "://" in target else (target or "site")
+    key = f"{kind}-{host}".replace(" ", "-")
+    return key[:100]
+
+
+def run_open(args: argparse.Namespace, ctx: CommandContext) -> Document:
+    if args.from_report:
+        report = load_report(ctx.cwd / Path(args.from_report))
+        found = findings(report, baseline_p95_ms=args.baseline_p95_ms)
+        if not found:
+            text = f"no incident: every check of the {report.kind} report passed"
+            return Document({"ok": True, "incident": None, "reason": text}, text, outputs={"ok": "true"})
+        worst = found[0]
+        severity = args.severity or worst.severity
+        key = args.key or _key_from_report(report.kind, report.target)
+        title = args.title or f"{report.target or report.kind}: {worst.reason}"
+        impact = args.impact or "; ".join(f.reason for f in found[:3])
+        details: Any = {f.check: f"{f.severity.value}: {f.reason}" for f in found}
+    else:
+        missing = [
+            flag
+            for flag, value in (("--key", args.key), ("--severity", args.severity), ("--title", args.title))
+            if not value
+        ]
+        if missing:
+            raise UsageError(
+                f"incident open: {', '.join(missing)} required",
+                hint="give --key K --severity P0..P3 --title TEXT, or --from-report REPORT.json",
+            )
+        severity, key, title = args.severity, args.key, args.title
+        impact = args.impact or severity.meaning
+        details = None
+    check_key(key)
+    settings, tracker = _context(ctx)
+    incident = open_incident(
+        settings,
+        key=key,
+        severity=severity,
+        title=title,
+        impact=impact,
+        status=args.status,
+        eta=args.eta,
+        details=details,
+        github=tracker,
+        force=args.force,
+    )
+    return _document(incident)
+
+
+def run_update(args: argparse.Namespace, ctx: CommandContext) -> Document:
+    settings, tracker = _context(ctx)
+    incident = update_incident(
+        settings,
+        key=args.key,
+        status=args.status,
+        impact=args.impact,
+        eta=args.eta,
+        severity=args.severity,
+        github=tracker,
+    )
+    return _document(incident)
+
+
+def run_resolve(args: argparse.Namespace, ctx: CommandContext) -> Document:
+    settings, tracker = _context(ctx)
+    incident = resolve_incident(
+        settings,
+        key=args.key,
+        resolution=args.resolution,
+        root_cause=args.root_cause,
+        prevention=args.prevention,
+        github=tracker,
+    )
+    return _document(incident)
