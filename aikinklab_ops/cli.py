@@ -80,14 +80,19 @@ def _setup_logging(stderr: TextIO, redactor: Redactor, verbose: bool) -> logging
 def _emit(result: Report | Document, fmt: str, ctx: CommandContext, stdout: TextIO, report_file: str | None) -> int:
     redact = ctx.redactor
     outputs: dict[str, str] = {}
-    if isinstance(result, Report):
-        data = result.to_dict()
-        text = render(result, fmt)
-        markdown: str | None = render_markdown(result)
-        outputs["ok"] = "true" if result.ok else "false"
-        outputs.update(result.outputs)
-        code = EXIT_OK if result.ok else EXIT_FAILED
+    report = result if isinstance(result, Report) else result.report
+    if report is not None:
+        data = report.to_dict()
+        text = render(report, fmt)
+        markdown: str | None = render_markdown(report)
+        outputs["ok"] = "true" if report.ok else "false"
+        outputs.update(report.outputs)
+        code = EXIT_OK if report.ok else EXIT_FAILED
+        if isinstance(result, Document):
+            outputs.update(result.outputs)
+            code = result.exit_code
     else:
+        assert isinstance(result, Document)
         data, text, markdown, code = result.data, result.text, result.markdown, result.exit_code
         outputs.update(result.outputs)
     if report_file:

@@ -31,6 +31,13 @@ class Document:
     outputs: Mapping[str, str] = field(default_factory=dict)
     # Markdown for the job summary under --format github, when there is something worth showing.
     markdown: str | None = None
+    # A Report rendered in every format like any other, when the exit code must say more than
+    # pass/fail (the pipeline's 3 for an outside failure). ``data``/``text``/``markdown`` are then unused.
+    report: Report | None = None
+
+    @classmethod
+    def of_report(cls, report: Report, exit_code: int) -> Document:
+        return cls(data=None, text="", exit_code=exit_code, report=report)
 
 
 @dataclass

@@ -1,0 +1,145 @@
+"""The real steps behind ``run_pipeline``: the same code paths as the single commands.
+
+Each step calls the command it stands for (``gate``, ``deploy``) or the library entry the command
+calls (``run_verification``, ``rollback``, ``open_incident``), so a pipeline run and the commands
+run one by one behave the same, GitHub deployment statuses and preview comments included.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from aikinklab_ops.commands import CommandContext
+from aikinklab_ops.deploy import rollback as vercel_rollback
+from aikinklab_ops.deploy.environment import EnvironmentTarget
+from aikinklab_ops.errors import CheckFailed
+from aikinklab_ops.incident import Severity, build_incident_settings, build_tracker, open_incident
+from aikinklab_ops.pipeline.flow import Deployed, RolledBack
+from aikinklab_ops.report import CheckResult, Report
+from aikinklab_ops.vercel import VercelClient, client_from_context
+from aikinklab_ops.vercel.settings import VercelSettings
+from aikinklab_ops.verify import VerifySettings, run_verification
+
+
+def served_url(client: VercelClient, env_url: str | None, deployment_url: str) -> str:
+    """Where users reach the environment now.
+
+    On Vercel that is the environment's own URL (the production domain). The local sandbox serves
+    each alias on a loopback port and says so in the project's ``sandboxAliases``; there the
+    domain's loopback address is the one to check. Without an environment URL (previews), the
+    deployment's own URL is all there is.
+    """
+    if not env_url:
+        return deployment_url
+    host = (urlsplit(env_url).hostname or "").lower()
+    mapping = client.get_project().get("sandboxAliases")
+    if isinstance(mapping, Mapping) and isinstance(mapping.get(host), str):
+        return str(mapping[host])
+    return env_url
+
+
+@dataclass
+class CommandSteps:
+    """``Steps`` for a real run, built from the pipeline command's arguments."""
+
+    ctx: CommandContext
+    args: argparse.Namespace
+    environment: EnvironmentTarget
+    ca_bundle: Path | None = None
+    _client: VercelClient | None = None
+
+    @property
+    def client(self) -> VercelClient:
+        if self._client is None:
+            self._client = client_from_context(self.ctx.run, VercelSettings.from_config(self.ctx.config))
+        return self._client
+
+    def gate(self) -> Report:
+        from aikinklab_ops.commands import gate as gate_cmd
+
+        a = self.args
+        ns = argparse.Namespace(
+            only=a.only_gate,
+            skip=a.skip_gate,
+            sha=a.sha,
+            environment=self.environment.name,
+            junit=a.junit,
+            audit_report=a.audit_report,
+            lighthouse=a.lighthouse,
+            vitals=a.vitals,
+            flags=a.flags,
+            monitoring=a.monitoring,
+        )
+        self.ctx.log(f"pipeline: gate ({self.environment.name})")
+        return gate_cmd.run(ns, self.ctx)
+
+    def deploy(self) -> Deployed:
+        from aikinklab_ops.commands import deploy as deploy_cmd
+
+        a = self.args
+        ns = argparse.Namespace(
+            path=a.path,
+            prebuilt=a.prebuilt,
+            env=self.environment.name,
+            ref=a.ref,
+            sha=a.sha,
+            timeout=a.timeout,
+            concurrency=None,
+            include_env_files=False,
+        )
+        self.ctx.log(f"pipeline: deploy {a.path} to {self.environment.name}")
+        report = deploy_cmd.run(ns, self.ctx)
+        check = report.check("deploy")
+        if check.status.failing:
+            raise CheckFailed(check.summary, hint="see the deploy step's build log and inspector URL above")
+        details = dict(check.details)
+        url = str(details.get("url") or "")
+        verify_url = served_url(self.client, self.environment.url, url)
+        return Deployed(
+            deployment_id=str(details.get("deployment_id") or ""),
+            url=url,
+            verify_url=verify_url,
+            environment=self.environment.name,
+            summary=check.summary,
+            details=details,
+            outputs=dict(report.outputs),
+        )
+
+    def verify(self, url: str) -> Report:
+        self.ctx.log(f"pipeline: verify {url}")
+        cfg = self.ctx.config
+        return run_verification(
+            url, VerifySettings.from_config(cfg), ca_bundle=self.ca_bundle, config=cfg, progress=self.ctx.progress()
+        )
+
+    def rollback(self, failed: Deployed) -> RolledBack:
+        self.ctx.log(f"pipeline: verification of {failed.deployment_id} failed; rolling production back")
+        result = vercel_rollback(
+            self.client, reason=f"aikinklab-ops pipeline: {failed.deployment_id} failed verification", log=self.ctx.log
+        )
+        if not result.ok or not result.to_deployment:
+            raise CheckFailed(f"rollback did not complete: {result.message}")
+        return RolledBack(result.from_deployment, result.to_deployment, result.message, {"url": result.to_url})
+
+    def incident(self, *, key: str, severity: str, title: str, impact: str, details: Mapping[str, Any]) -> CheckResult:
+        settings = build_incident_settings(self.ctx.config, cwd=self.ctx.cwd)
+        creds = self.ctx.run.credentials
+        tracker = build_tracker(
+            settings, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
+        )
+        incident = open_incident(
+            settings,
+            key=key,
+            severity=Severity.parse(severity),
+            title=title,
+            impact=impact,
+            status="Rolled back, investigating" if severity == "P1" else "Investigating",
+            details=dict(details),
+            github=tracker,
+        )
+        return incident.to_check("incident")
