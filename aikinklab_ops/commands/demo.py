@@ -1,4 +1,4 @@
-"""``demo``: the whole verification against the bundled example site, with no account and no network.
+"""``demo``: the runbook rehearsed on the built-in default (``--verify-only``: the example site verified).
 
 The site is served on loopback over real HTTPS, from a certificate authority made for this run
 and handed to the TLS check as its CA bundle, so every check does its real work.
@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from aikinklab_ops.commands import CommandContext
+from aikinklab_ops.commands import CommandContext, Document
 from aikinklab_ops.config import Config
 from aikinklab_ops.config.loader import defaults
 from aikinklab_ops.report import Report
@@ -34,10 +34,16 @@ PAGES = (
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "demo",
-        help="verify the bundled example site, served locally over HTTPS (no account or network needed)",
-        description="Serve the bundled AIKinkLab example site on localhost over HTTPS and run `verify` against it.",
+        help="rehearse the runbook on a local Vercel sandbox: gate, release, broken release rolled back, backup, "
+        "restore (no account or network needed)",
+        description="Rehearse the whole runbook with no account and no network: start a local Vercel sandbox, run "
+        "the gates on example artifacts, release the bundled example site to production and verify it, release a "
+        "broken version and watch the pipeline roll back and open a (local) incident, then back the repository up "
+        "and restore it. With --verify-only: just serve the example site over HTTPS and verify it.",
     )
-    parser.add_argument("--samples", type=int, default=10, metavar="N", help="latency samples (default: 10)")
+    parser.add_argument("--verify-only", action="store_true", help="only serve the example site and verify it")
+    parser.add_argument("--samples", type=int, default=10, metavar="N", help="latency samples (--verify-only)")
+    parser.add_argument("--keep", type=Path, metavar="DIR", help="keep the workspace, backups and restore in DIR")
     parser.set_defaults(handler=run)
 
 
@@ -52,7 +58,15 @@ def demo_settings(samples: int) -> VerifySettings:
     )
 
 
-def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
+def run(args: argparse.Namespace, ctx: CommandContext) -> Report | Document:
+    if not args.verify_only:
+        from aikinklab_ops.commands._rehearsal import rehearse
+
+        return rehearse(ctx, keep=args.keep)
+    return verify_example(args, ctx)
+
+
+def verify_example(args: argparse.Namespace, ctx: CommandContext) -> Report:
     ca = LocalCA("aikinklab-ops demo CA")
     tls = server_context(ca.issue([HOST, "127.0.0.1"]))
     with tempfile.TemporaryDirectory(prefix="aikinklab-demo-") as tmp, example_site() as root:

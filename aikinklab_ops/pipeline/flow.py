@@ -59,11 +59,11 @@ class PipelineOutcome:
 
 
 def _step(name: str, report: Report) -> CheckResult:
-    failing = [c.name for c in report.checks if c.status.failing]
+    failing = [c for c in report.checks if c.status.failing]
     warned = [c.name for c in report.checks if c.status is Status.WARN]
     counts = f"{len(report.checks)} checks"
     if failing:
-        summary = f"{counts}; failed: {', '.join(failing)}"
+        summary = f"{counts}; failed: " + "; ".join(f"{c.name}: {c.summary}" for c in failing)
     elif warned:
         summary = f"{counts} passed; warnings: {', '.join(warned)}"
     else:
@@ -72,7 +72,11 @@ def _step(name: str, report: Report) -> CheckResult:
         name,
         worst(c.status for c in report.checks),
         summary,
-        {"target": report.target, "checks": [c.to_dict() for c in report.checks]},
+        {
+            "target": report.target,
+            "failed": {c.name: c.summary for c in failing},
+            "checks": [c.to_dict() for c in report.checks],
+        },
         report.duration_s,
     )
 

@@ -150,7 +150,7 @@ def test_secrets_never_reach_any_output_nor_the_target(app: str, project: Path, 
 def test_github_format_writes_grade_and_url_outputs(project: Path) -> None:
     gh_out = project / "gh-output.txt"
     env = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(gh_out)}
-    code, out, err = cli(["demo", "--samples", "4"], project, env)
+    code, out, err = cli(["demo", "--verify-only", "--samples", "4"], project, env)
     assert code == 0, out + err
     outputs = gh_out.read_text(encoding="utf-8")
     for name in ("ok", "grade", "url"):
@@ -160,7 +160,7 @@ def test_github_format_writes_grade_and_url_outputs(project: Path) -> None:
 
 
 def test_demo_passes_every_check_with_no_account(tmp_path: Path) -> None:
-    code, out, err = cli(["--format", "json", "demo", "--samples", "4"], tmp_path)
+    code, out, err = cli(["--format", "json", "demo", "--verify-only", "--samples", "4"], tmp_path)
     assert code == 0, out + err
     doc = json.loads(out)
     assert doc["ok"] is True
