@@ -99,8 +99,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
     gh_problems: list[str] = []
     log_url = run_url(ctx)
     if settings.github_deployment and creds.github_token and creds.github_repository and git.commit_sha:
-        gh = GitHubDeployments(creds.github_token, creds.github_repository, api_url=creds.github_api_url)
         try:
+            gh = GitHubDeployments(creds.github_token, creds.github_repository, api_url=creds.github_api_url)
             handle = gh.start(
                 ref=git.commit_sha,
                 environment=env.name,
@@ -185,7 +185,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
                 ctx.log(f"warning: {err}")
 
     checks.append(_deploy_check(result))
-    if gh is not None:
+    if gh is not None or gh_problems:
         checks.append(
             CheckResult(
                 "github",

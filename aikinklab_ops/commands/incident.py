@@ -7,6 +7,8 @@ the job summary shows stakeholders exactly what the on-call received.
 from __future__ import annotations
 
 import argparse
+import math
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +28,7 @@ from aikinklab_ops.incident import (
 )
 from aikinklab_ops.incident.reports import load_report
 from aikinklab_ops.incident.store import check_key
-from aikinklab_ops.report.formats import render_markdown, render_text
+from aikinklab_ops.report.formats import render_annotations, render_markdown, render_text
 
 
 def _severity(text: str) -> Severity:
@@ -34,6 +36,16 @@ def _severity(text: str) -> Severity:
         return Severity.parse(text)
     except InputError as err:
         raise argparse.ArgumentTypeError(f"{err.message.split(': ', 1)[-1]}; {err.hint}") from None
+
+
+def _positive_ms(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number of milliseconds, e.g. 800, found {text!r}")
+    return value
 
 
 def register(sub: Any) -> None:
@@ -48,7 +60,7 @@ def register(sub: Any) -> None:
     op.add_argument("--status", default="Investigating", help="Investigating, Identified, Fixing, Monitoring")
     op.add_argument("--eta", help="when it should be fixed")
     op.add_argument("--from-report", metavar="REPORT.json", help="classify a verify/monitor JSON report instead")
-    op.add_argument("--baseline-p95-ms", type=float, help="the site's normal p95, for the '50%% slower' rule")
+    op.add_argument("--baseline-p95-ms", type=_positive_ms, help="the site's normal p95, for the '50%% slower' rule")
     op.add_argument("--force", action="store_true", help="alert again even within the update cadence")
     op.set_defaults(handler=run_open)
 
@@ -79,7 +91,15 @@ def _context(ctx: CommandContext) -> tuple[IncidentSettings, Any]:
     return settings, tracker
 
 
-def _document(incident: Incident) -> Document:
+def _github_format(args: argparse.Namespace, ctx: CommandContext) -> bool:
+    """The CLI's own rule (``--format``, else github under Actions): a Document's text is printed as is,
+    so the ``::error::``/``::warning::`` annotations the contract promises must be in it."""
+    return (getattr(args, "format", None) or ("github" if ctx.run.github_actions else "text")) == "github"
+
+
+def _document(incident: Incident, *, annotations: bool = False, github_is_external: bool = False) -> Document:
+    """``github_is_external``: for update/resolve a failed GitHub record is exit 3 (docs/incidents.md);
+    during open it is exit 1, because the incident was kept in a local file instead."""
     report = incident.to_report()
     data = {
         **report.to_dict(),
@@ -94,16 +114,20 @@ def _document(incident: Incident) -> Document:
             "message": incident.message.text,
         },
     }
-    text = incident.message.text + "\n" + render_text(report)
+    text = (render_annotations(report) if annotations else "") + incident.message.text + "\n" + render_text(report)
     markdown = incident.message.text + "\n" + render_markdown(report)
     outputs = {"ok": "true" if report.ok else "false", **report.outputs}
-    return Document(data, text, exit_code=0 if report.ok else 1, outputs=outputs, markdown=markdown)
+    code = 0 if report.ok else 1
+    if github_is_external and any(o.channel == "github" and o.status.failing for o in incident.outcomes):
+        code = 3
+    return Document(data, text, exit_code=code, outputs=outputs, markdown=markdown)
 
 
 def _key_from_report(kind: str, target: str | None) -> str:
     host = urlsplit(target).hostname if target and "://" in target else (target or "site")
-    key = f"{kind}-{host}".replace(" ", "-")
-    return key[:100]
+    # An IPv6 or non-ASCII host ("::1", "bücher.example") has characters a key may not hold.
+    key = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{kind}-{host or 'site'}").strip("-._")
+    return key[:100] or "report"
 
 
 def run_open(args: argparse.Namespace, ctx: CommandContext) -> Document:
@@ -147,7 +171,7 @@ def run_open(args: argparse.Namespace, ctx: CommandContext) -> Document:
         github=tracker,
         force=args.force,
     )
-    return _document(incident)
+    return _document(incident, annotations=_github_format(args, ctx))
 
 
 def run_update(args: argparse.Namespace, ctx: CommandContext) -> Document:
@@ -161,7 +185,7 @@ def run_update(args: argparse.Namespace, ctx: CommandContext) -> Document:
         severity=args.severity,
         github=tracker,
     )
-    return _document(incident)
+    return _document(incident, annotations=_github_format(args, ctx), github_is_external=True)
 
 
 def run_resolve(args: argparse.Namespace, ctx: CommandContext) -> Document:
@@ -174,4 +198,4 @@ def run_resolve(args: argparse.Namespace, ctx: CommandContext) -> Document:
         prevention=args.prevention,
         github=tracker,
     )
-    return _document(incident)
+    return _document(incident, annotations=_github_format(args, ctx), github_is_external=True)

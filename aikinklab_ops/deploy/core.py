@@ -250,6 +250,18 @@ def deploy(
     except OpsError as err:
         err.message = f"{err.message} (while waiting on {dep_id}; its state is unknown: {inspector or dep_id})"
         raise
+    except KeyboardInterrupt:
+        # Stopped by the operator (or a cancelled workflow): like a timeout, never leave a build
+        # running that could go live after the deploy was abandoned.
+        if settings.cancel_on_timeout:
+            try:
+                client.cancel_deployment(dep_id)
+                say(f"interrupted: canceled {dep_id} so it cannot go live")
+            except OpsError as err:
+                say(f"interrupted: {dep_id} could NOT be canceled ({err.message}); it may still go live")
+        else:
+            say(f"interrupted: {dep_id} was not canceled (deploy.cancel_on_timeout is off); it may still go live")
+        raise
     failure = _failure(client, settings, outcome, dep_id)
     if failure is not None:
         return result(outcome.deployment, outcome.state, ok=False, **failure)

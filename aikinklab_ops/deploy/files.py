@@ -30,6 +30,7 @@ from aikinklab_ops.vercel.client import MAX_FILES
 OUTPUT_DIR = ".vercel/output"
 # Never uploaded from a source tree (directories are pruned, not walked).
 DEFAULT_IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".vercel", ".next", ".cache", "__pycache__"})
+_VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 DEFAULT_IGNORED_FILES = ("npm-debug.log*", "yarn-error.log*", ".DS_Store", "*.swp", ".vercelignore")
 ENV_FILES = (".env", ".env.*")
 _BUF = 1 << 20
@@ -150,9 +151,50 @@ def list_files(
             except OSError:
                 continue  # a dangling symlink: nothing to upload
             if stat.S_ISREG(st.st_mode):
+                _check_name(rel)
+                if full.is_symlink():
+                    _check_link(root, rel, full, prebuilt=prebuilt, include_env_files=include_env_files, spec=spec)
                 found.append((rel, full))
     found.sort()
     return prebuilt, found
+
+
+def _check_name(rel: str) -> None:
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(rel).decode("utf-8", "backslashreplace")
+        raise InputError(
+            f"{shown}: the file name is not UTF-8, so it cannot be sent to Vercel",
+            hint="rename the file with a UTF-8 name, or add it to .vercelignore",
+        ) from None
+
+
+def _check_link(
+    root: Path, rel: str, full: Path, *, prebuilt: bool, include_env_files: bool, spec: pathspec.GitIgnoreSpec
+) -> None:
+    """A link is uploaded as the file it points to: refuse one whose target the tree would not upload
+    (outside the folder, under .git, an .env file, an ignored path), so a link cannot publish it."""
+    target = full.resolve()
+    why: str | None = None
+    try:
+        rel_target = target.relative_to(root).as_posix()
+    except ValueError:
+        why = "outside the deployed folder"
+    else:
+        parts = rel_target.split("/")
+        ignored_dirs = _VCS_DIRS if prebuilt else DEFAULT_IGNORED_DIRS
+        if any(part in ignored_dirs for part in parts[:-1]):
+            why = "in a folder that is never uploaded"
+        elif not include_env_files and _is_env_file(parts[-1]):
+            why = "an .env file (not uploaded without --include-env-files)"
+        elif not prebuilt and spec.match_file(rel_target):
+            why = "a file the ignore rules leave out"
+    if why is not None:
+        raise InputError(
+            f"{rel}: a symbolic link to {target}, {why}; it would be uploaded as that file",
+            hint=f"replace the link with a copy of the file you mean to publish, or add {rel} to .vercelignore",
+        )
 
 
 def collect_files(
@@ -171,7 +213,11 @@ def collect_files(
     )
     where = f"{root}/{OUTPUT_DIR}" if is_prebuilt else str(root)
     if not pairs:
-        raise InputError(f"{where}: nothing to deploy (no files left after the ignore rules)")
+        raise InputError(
+            f"{where}: nothing to deploy (no files left after the ignore rules)",
+            hint="check that --path is the app's folder, and that .vercelignore and deploy.ignore do not leave out "
+            "everything (.git, node_modules, .vercel and .env files are never uploaded)",
+        )
     if len(pairs) > max_files:
         raise InputError(
             f"{where}: {len(pairs)} files to deploy, more than the {max_files} Vercel accepts in one deployment",

@@ -66,6 +66,20 @@ def _check_project(client: VercelClient, dep: Deployment, project_id: str) -> No
         )
 
 
+def _get_named(client: VercelClient, deployment: str) -> Deployment:
+    """The deployment the operator named; one Vercel does not know is bad input, not an outage."""
+    try:
+        return client.get_deployment(deployment)
+    except VercelApiError as err:
+        if err.status != 404:
+            raise
+        raise UsageError(
+            f"no deployment {deployment!r} on Vercel ({err.message})",
+            hint="check the id or URL (aikinklab-ops deployments list shows what exists), and VERCEL_ORG_ID "
+            "for a team project",
+        ) from err
+
+
 def _require_ready(dep: Deployment, what: str) -> None:
     state = dep.get("readyState")
     if state != "READY":
@@ -92,7 +106,7 @@ def promote(
     say = log or (lambda _t: None)
     poll = poll or PollPolicy()
     pid = client.require_project(project_id)
-    dep = client.get_deployment(deployment)
+    dep = _get_named(client, deployment)
     dep_id = str(dep["id"])
     _check_project(client, dep, pid)
     _require_ready(dep, "promoted")
@@ -133,7 +147,16 @@ def promote(
         )
         if job.status != "succeeded":
             outcome = "timeout" if job.status == "timeout" else "failed"
-            what = f"not finished after {timeout_s:.0f}s" if job.status == "timeout" else f"ended {job.status}"
+            if job.status == "timeout":
+                what = (
+                    f"not finished after {timeout_s:.0f}s; it may still complete: check "
+                    "`aikinklab-ops deployments list --env production` before running it again"
+                )
+            else:
+                what = (
+                    f"ended {job.status}; production still serves {current or 'what it served before'}: "
+                    f"see the project on Vercel, then run `aikinklab-ops promote {dep_id}` again"
+                )
             return PromoteResult(False, dep_id, url, current, outcome, f"promote of {dep_id} {what}")
     return PromoteResult(
         True, dep_id, url, current, "promoted", f"{dep_id} is now the production deployment (was {current})"
@@ -161,6 +184,7 @@ def _rebuild(
         "meta": {REQUEST_KEY: new_request_key(), ENV_META: "production", "aikinklabOpsRebuildOf": dep_id},
     }
     say(f"rebuilding preview {dep_id} for production")
+    t0 = clock()
     new = client.create_deployment(body)
     new_id = str(new["id"])
     outcome = wait_for_deployment(
@@ -178,6 +202,26 @@ def _rebuild(
         return PromoteResult(
             True, dep_id, url, current, "rebuilt", f"{new_id} (production build of {dep_id}) is live", new_id
         )
+    if outcome.state == "READY" and outcome.not_promoted:
+        # Built, but staged (a rollback pins production, or no auto-assign): the operator asked for
+        # a promote, so promote the production build like any production deployment.
+        say(f"{new_id} is READY but staged ({outcome.not_promoted}); promoting it")
+        done = promote(
+            client,
+            new_id,
+            project_id=pid,
+            timeout_s=max(1.0, timeout_s - (clock() - t0)),  # --timeout bounds the whole promote
+            poll=poll,
+            project_name=project_name,
+            log=say,
+            sleep=sleep,
+            clock=clock,
+        )
+        if done.ok:
+            return PromoteResult(
+                True, dep_id, done.url, current, "rebuilt", f"{new_id} (production build of {dep_id}) is live", new_id
+            )
+        return PromoteResult(False, dep_id, done.url, current, done.outcome, done.message, new_id)
     if outcome.timed_out:
         try:
             client.cancel_deployment(new_id)
@@ -242,7 +286,7 @@ def rollback(
         )
     current_dep = client.get_deployment(current)
     if to:
-        target = client.get_deployment(to)
+        target = _get_named(client, to)
         _check_project(client, target, pid)
         _require_ready(target, "rolled back to")
         if target.get("target") != "production":
@@ -298,7 +342,16 @@ def rollback(
         clock=clock,
     )
     if job.status != "succeeded":
-        what = f"not finished after {timeout_s:.0f}s" if job.status == "timeout" else f"ended {job.status}"
+        if job.status == "timeout":
+            what = (
+                f"not finished after {timeout_s:.0f}s; it may still complete: check "
+                "`aikinklab-ops deployments list --env production` before running it again"
+            )
+        else:
+            what = (
+                f"ended {job.status}; production still serves {current}: see the project on Vercel, then run "
+                f"`aikinklab-ops rollback --to {to_id}` again"
+            )
         return RollbackResult(False, current, to_id, to_url, False, True, f"rollback to {to_id} {what}", reason)
     return RollbackResult(
         True, current, to_id, to_url, False, True, f"production rolled back from {current} to {to_id}", reason

@@ -6,10 +6,20 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
-from aikinklab_ops.deploy.files import LocalFile
+from aikinklab_ops.deploy.files import LocalFile, sha1_file
 from aikinklab_ops.errors import InputError
 from aikinklab_ops.progress import NullProgress, Progress
 from aikinklab_ops.vercel.client import VercelClient
+from aikinklab_ops.vercel.errors import VercelApiError
+
+_UNSTABLE_TREE = "do not modify the tree during a deploy (stop watchers and builds writing to it); run the deploy again"
+
+
+def _rehash(f: LocalFile) -> str | None:
+    try:
+        return sha1_file(f.abs_path)[0]
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -40,13 +50,23 @@ def upload_files(
         try:
             size_now = f.abs_path.stat().st_size
         except OSError as err:
-            raise InputError(f"{f.abs_path}: disappeared before upload: {err.strerror or err}") from err
+            raise InputError(
+                f"{f.abs_path}: disappeared before upload: {err.strerror or err}", hint=_UNSTABLE_TREE
+            ) from err
         if size_now != f.size:
             raise InputError(
                 f"{f.abs_path}: changed while deploying ({f.size} bytes when hashed, {size_now} now)",
-                hint="do not modify the tree during a deploy; run the deploy again",
+                hint=_UNSTABLE_TREE,
             )
-        client.upload_file(f.abs_path, f.sha, f.size)
+        try:
+            client.upload_file(f.abs_path, f.sha, f.size)
+        except VercelApiError as err:
+            # Same size, other bytes: Vercel refuses the digest. Say so when the file really changed.
+            if err.code in ("invalid_digest", "invalid_file_size") and _rehash(f) != f.sha:
+                raise InputError(
+                    f"{f.abs_path}: changed while deploying (its SHA-1 is no longer {f.sha})", hint=_UNSTABLE_TREE
+                ) from err
+            raise
         return f
 
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="vercel-upload")

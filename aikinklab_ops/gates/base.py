@@ -6,9 +6,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from aikinklab_ops.config import Config
+from aikinklab_ops.config.yamlfile import parse_yaml
 from aikinklab_ops.errors import InputError
 from aikinklab_ops.gates.settings import GateInputs, GatesSettings
 from aikinklab_ops.report import CheckResult
@@ -68,3 +69,13 @@ def read_text(path: Path, what: str, produced_by: str) -> str:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"{path}: cannot read ({what}): {err}") from err
+
+
+def parse_yaml_input(text: str, name: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
+    """``parse_yaml`` for a gate's input file; values YAML cannot build (``2027-13-01``) are named, not raised."""
+    try:
+        return parse_yaml(text, name)
+    except (ValueError, TypeError) as err:  # PyYAML's constructors raise these for a date like 2027-13-01
+        raise InputError(
+            f"{name}: not valid YAML: {err}", hint="quote the value, or write a real date as YYYY-MM-DD"
+        ) from err

@@ -18,9 +18,8 @@ from typing import Any
 
 import jsonschema
 
-from aikinklab_ops.config.yamlfile import parse_yaml
 from aikinklab_ops.errors import ConfigError, InputError
-from aikinklab_ops.gates.base import GateContext, read_text
+from aikinklab_ops.gates.base import GateContext, parse_yaml_input, read_text
 from aikinklab_ops.gates.settings import parse_date
 from aikinklab_ops.report import CheckResult, Status
 
@@ -115,7 +114,11 @@ def run(ctx: GateContext) -> CheckResult:
         raise ConfigError(f"{s.where}: gates.feature_flags.environments: no environments to check flags against")
     path = s.flags_file
     text = read_text(path, "feature flags file", PRODUCER)
-    data, lines = parse_yaml(text, str(path))  # refuses duplicate keys, with both lines
+    if path.suffix.lower() == ".json":
+        # JSON may be indented with tabs, YAML may not; in JSON a tab is only ever whitespace
+        # (a string cannot hold a raw one), so spaces keep the meaning and the line numbers.
+        text = text.replace("\t", " ")
+    data, lines = parse_yaml_input(text, str(path))  # refuses duplicate keys, with both lines
     problems, warnings, keys = validate_flags(
         data, str(path), lines, s.flag_environments, ctx.inputs.today, ctx.inputs.environment
     )

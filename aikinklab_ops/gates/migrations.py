@@ -32,6 +32,11 @@ def _tail(text: str | bytes | None) -> list[str]:
 def run_status_command(command: Sequence[str], timeout_s: float, cwd: Path) -> CheckResult:
     argv = list(command)
     shown = " ".join(argv)
+    if not cwd.is_dir():  # else the FileNotFoundError below would blame the command
+        raise InputError(
+            f"gates.migrations.cwd {cwd} is not a folder",
+            hint="fix gates.migrations.cwd (relative to the config's folder)",
+        )
     try:
         proc = subprocess.run(
             argv, cwd=cwd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL, check=False

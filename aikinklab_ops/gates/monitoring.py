@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aikinklab_ops.config.yamlfile import parse_yaml
 from aikinklab_ops.errors import InputError
-from aikinklab_ops.gates.base import GateContext, read_text
+from aikinklab_ops.gates.base import GateContext, parse_yaml_input, read_text
 from aikinklab_ops.report import CheckResult, Status
 
 NAME = "monitoring"
 LABEL = "Monitoring alerts configured"
 # The runbook's routing: every listed channel must be in the route.
 REQUIRED_ROUTES = {"high": ("email", "sms"), "medium": ("email",), "low": ("dashboard",)}
+KNOWN_CHANNELS = ("email", "sms", "chat", "dashboard")
 SLA_KEYS = ("uptime_percent", "p95_ms", "error_rate_percent")
 
 
@@ -37,13 +37,18 @@ def _set(value: Any) -> bool:
 
 
 def channel_problems(name: str, spec: Mapping[str, Any] | None) -> list[str]:
+    if name == "dashboard":  # the incident issue or file and the job summary: nothing to configure
+        return []
     if spec is None:
         return [f"alerts.channels.{name}: not configured"]
     if name == "email":
         out = []
         if not _set(spec.get("smtp_host")):
             out.append("alerts.channels.email.smtp_host: not set")
-        if not [r for r in spec.get("recipients") or () if _set(r)]:
+        recipients = spec.get("recipients")
+        if recipients is not None and not isinstance(recipients, list):
+            out.append("alerts.channels.email.recipients: expected a list of addresses, e.g. [oncall@example.com]")
+        elif not [r for r in recipients or () if _set(r)]:
             out.append("alerts.channels.email.recipients: no recipient")
         return out
     if name in ("sms", "chat"):
@@ -68,10 +73,16 @@ def monitoring_problems(
         if not isinstance(route, list):
             missing.append(f"alerts.routes.{priority}: no route (the runbook: {' + '.join(wanted)})")
             continue
+        odd = [c for c in route if c not in KNOWN_CHANNELS]
+        if odd:
+            missing.append(
+                f"alerts.routes.{priority}: unknown channel {', '.join(repr(c) for c in odd)}"
+                f" (use {', '.join(KNOWN_CHANNELS)})"
+            )
         for channel in wanted:
             if channel not in route:
                 missing.append(f"alerts.routes.{priority}: {channel} missing (the runbook: {' + '.join(wanted)})")
-        used += [c for c in route if c not in used]
+        used += [c for c in route if c in KNOWN_CHANNELS and c not in used]
     for channel in used:
         spec = channels.get(channel)
         missing += channel_problems(str(channel), spec if isinstance(spec, Mapping) else None)
@@ -103,7 +114,7 @@ def run(ctx: GateContext) -> CheckResult:
     source = cfg.source
     if path is not None:
         text = read_text(path, "monitoring configuration", "the repository (a YAML file with monitor: and alerts:)")
-        data, _lines = parse_yaml(text, str(path))
+        data, _lines = parse_yaml_input(text, str(path))
         if not isinstance(data, Mapping) or not ({"monitor", "alerts"} & set(data)):
             raise InputError(
                 f"{path}: expected a mapping with monitor: and alerts: sections",

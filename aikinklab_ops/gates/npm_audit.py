@@ -90,6 +90,16 @@ def _severity(value: Any, where: str) -> str:
     return sev
 
 
+def _metadata_counts(doc: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    meta = doc.get("metadata")
+    if meta is None:
+        return None
+    if not isinstance(meta, Mapping):
+        raise AuditUnusable(f"`metadata` is not a mapping (found {type(meta).__name__}): not npm audit output")
+    counts = meta.get("vulnerabilities")
+    return counts if isinstance(counts, Mapping) else None
+
+
 def _parse_v2(doc: Mapping[str, Any], name: str) -> list[Finding]:
     vulns = doc.get("vulnerabilities")
     if not isinstance(vulns, Mapping):
@@ -113,7 +123,7 @@ def _parse_v2(doc: Mapping[str, Any], name: str) -> list[Finding]:
                 url = via.get("url")
                 finding = Finding(
                     package=adv_pkg,
-                    severity=_severity(via.get("severity"), f"{name}: {adv_pkg}"),
+                    severity=_severity(via.get("severity"), adv_pkg),
                     advisory=_advisory_id(url, via.get("source")),
                     title=str(via.get("title") or ""),
                     url=url,
@@ -137,8 +147,8 @@ def _parse_v2(doc: Mapping[str, Any], name: str) -> list[Finding]:
         if pkg not in reached:
             walk(pkg, [pkg])
 
-    counts = (doc.get("metadata") or {}).get("vulnerabilities")
-    if isinstance(counts, Mapping):
+    counts = _metadata_counts(doc)
+    if counts is not None:
         listed = {s: 0 for s in SEVERITIES}
         for v in vulns.values():
             if isinstance(v, Mapping) and str(v.get("severity")) in listed:
@@ -183,7 +193,7 @@ def _parse_v1(doc: Mapping[str, Any], name: str) -> list[Finding]:
             findings.append(
                 Finding(
                     package=str(adv.get("module_name")),
-                    severity=_severity(adv.get("severity"), f"{name}: advisory {key}"),
+                    severity=_severity(adv.get("severity"), f"advisory {key}"),
                     advisory=advisory,
                     title=str(adv.get("title") or ""),
                     url=url,
@@ -192,8 +202,8 @@ def _parse_v1(doc: Mapping[str, Any], name: str) -> list[Finding]:
                     source=source,
                 )
             )
-    counts = (doc.get("metadata") or {}).get("vulnerabilities")
-    if isinstance(counts, Mapping) and not findings:
+    counts = _metadata_counts(doc)
+    if counts is not None and not findings:
         total = sum(v for k, v in counts.items() if k in SEVERITIES and isinstance(v, int))
         if total:
             raise AuditUnusable(f"metadata counts {total} vulnerabilities but no advisory is listed")
@@ -216,6 +226,14 @@ def parse_audit(text: str, name: str) -> AuditDocument:
     if not isinstance(doc, Mapping):
         raise AuditUnusable("expected a JSON object from npm audit --json")
     error = doc.get("error")
+    if "statusCode" in doc:  # an HTTP error body ({"statusCode", "error", "message"}) from the audit endpoint
+        status = doc.get("statusCode")
+        reason = f" {error}" if isinstance(error, str) and error else ""
+        raise AuditUnusable(
+            "the audit endpoint refused the request"
+            + (f" (HTTP {status}{reason})" if status is not None else "")
+            + (f": {doc.get('message')}" if doc.get("message") else "")
+        )
     if error is not None:
         if isinstance(error, Mapping):
             code = error.get("code") or "error"
@@ -227,12 +245,9 @@ def parse_audit(text: str, name: str) -> AuditDocument:
         else:
             text = f"npm audit failed: {error}"
         raise AuditUnusable(text)
-    if "statusCode" in doc or ("message" in doc and "vulnerabilities" not in doc and "advisories" not in doc):
-        status = doc.get("statusCode")
+    if "message" in doc and "vulnerabilities" not in doc and "advisories" not in doc:
         raise AuditUnusable(
-            "the audit endpoint refused the request"
-            + (f" (HTTP {status})" if status is not None else "")
-            + (f": {doc.get('message')}" if doc.get("message") else "")
+            "the audit endpoint refused the request" + (f": {doc.get('message')}" if doc.get("message") else "")
         )
     if doc.get("auditReportVersion") == 2 or "vulnerabilities" in doc:
         return AuditDocument(name, "npm >= 7 (auditReportVersion 2)", tuple(_parse_v2(doc, name)))

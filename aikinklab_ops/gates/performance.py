@@ -284,7 +284,7 @@ def assert_lhrs(lhrs: Sequence[Lhr], budgets: Sequence[Budget], method: str) -> 
                 cat = key.split(":", 1)[1]
                 results = [
                     {"score": c.get("score")}
-                    if isinstance(c := (r.data.get("categories") or {}).get(cat), Mapping)
+                    if isinstance(cats := r.data.get("categories"), Mapping) and isinstance(c := cats.get(cat), Mapping)
                     else None
                     for r in runs
                 ]

@@ -47,9 +47,10 @@ class JUnitSummary:
 
 
 def _int(value: str | None) -> int:
+    """A suite attribute as a count: negative, infinite or unparsable values count as 0, never as a pass."""
     try:
-        return int(float(value)) if value else 0
-    except ValueError:
+        return max(0, int(float(value))) if value else 0
+    except (ValueError, OverflowError):
         return 0
 
 
@@ -140,9 +141,13 @@ def check_junit(paths: Sequence[Path]) -> tuple[Status, str, dict[str, Any]]:
             f"; … {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
         )
         return Status.FAIL, f"{failing} of {tests} tests failed" + (f": {shown}" if shown else ""), details
-    if ran == 0:
-        extra = f" ({skipped} skipped)" if skipped else ""
-        files = ", ".join(s.file for s in summaries)
+    # Each report must show a test that ran: an all-skipped e2e report beside a passing unit
+    # report means the e2e suite did not run, which the sum over both would hide.
+    idle = [s for s in summaries if s.ran <= 0]
+    if idle:
+        idle_skipped = sum(s.skipped for s in idle)
+        extra = f" ({idle_skipped} skipped)" if idle_skipped else ""
+        files = ", ".join(s.file for s in idle)
         return Status.FAIL, f"no tests ran{extra} in {files}", details
     tail = f", {skipped} skipped" if skipped else ""
     return Status.PASS, f"{ran} tests passed{tail}", details

@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 
-from aikinklab_ops.errors import ExternalError
+from aikinklab_ops.errors import ExternalError, UsageError
 from aikinklab_ops.http import describe_transport_error
+from aikinklab_ops.secrets import redact_url
 
 PREVIEW_MARKER = "<!-- aikinklab-ops:preview-deployment -->"
 _PR_REF = re.compile(r"^refs/pull/(\d+)/(?:merge|head)$")
@@ -62,6 +64,14 @@ class GitHubDeployments:
     ) -> None:
         from github import Auth, Github
 
+        parts = urlsplit(api_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            # PyGithub would fail on it with an AssertionError or AttributeError.
+            raise UsageError(
+                f"GITHUB_API_URL {redact_url(api_url)!r} is not an http(s) URL",
+                hint="unset GITHUB_API_URL for github.com, or set it to the API root of your GitHub Enterprise "
+                "server (e.g. https://ghe.example.com/api/v3)",
+            )
         self.repository = repository
         self.api_url = api_url.rstrip("/")
         self._gh = Github(

@@ -222,6 +222,11 @@ class IssueTracker:
             hint=_hint(None),
         ) from last
 
+    def labels_of(self, number: int) -> tuple[str, ...]:
+        """The issue's labels as last read (the search that found it, or a fresh read)."""
+        issue = self._issue(number)
+        return tuple(label.name for label in issue.labels)
+
     def comment(self, number: int, body: str) -> str:
         issue = self._issue(number)
         made = self._call(f"commenting on issue #{number}", lambda: issue.create_comment(body))

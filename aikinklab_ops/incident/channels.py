@@ -59,7 +59,9 @@ def _smtp_reason(err: BaseException, settings: EmailSettings) -> str:
     if isinstance(err, smtplib.SMTPResponseException):
         text = err.smtp_error.decode("utf-8", "replace") if isinstance(err.smtp_error, bytes) else str(err.smtp_error)
         return f"{server} answered {err.smtp_code}: {text}"
-    if isinstance(err, (socket.timeout, TimeoutError)):
+    # smtplib turns a read timeout into SMTPServerDisconnected("Connection unexpectedly closed: timed out").
+    timed_out = isinstance(err, smtplib.SMTPServerDisconnected) and str(err).endswith("timed out")
+    if timed_out or isinstance(err, (socket.timeout, TimeoutError)):
         return f"{server} did not answer within {settings.timeout_s:g} s (the email may or may not have been sent)"
     if isinstance(err, ssl.SSLError):
         return f"TLS with {server} failed: {err.reason or err}"
@@ -167,7 +169,12 @@ def post_webhook(
     if settings.recipients:
         body["recipients"] = list(settings.recipients)
     try:
-        response = http.post(settings.webhook_url, json=body, timeout=settings.timeout_s, allow_redirects=False)
+        # stream=True: only the status line matters. A body sent a byte at a time would reset the
+        # read timeout on every byte and hold the run (and the next alert) for as long as it likes.
+        response = http.post(
+            settings.webhook_url, json=body, timeout=settings.timeout_s, allow_redirects=False, stream=True
+        )
+        response.close()
     except requests.RequestException as err:
         return ChannelOutcome(name, Status.FAIL, _webhook_reason(err, name, settings.timeout_s))
     finally:

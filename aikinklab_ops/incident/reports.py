@@ -46,13 +46,18 @@ def report_from_dict(data: Any, *, where: str = "report") -> Report:
                 f"found {json.dumps(status)}"
             )
         details = item.get("details") or {}
+        duration = item.get("duration_s") or 0.0
+        if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+            raise InputError(
+                f"{where}: checks[{i}].duration_s: expected a number of seconds, found {json.dumps(duration)}"
+            )
         out.append(
             CheckResult(
                 name,
                 Status(status),
                 str(summary),
                 details if isinstance(details, dict) else {},
-                float(item.get("duration_s") or 0.0),
+                float(duration),
             )
         )
     started = datetime.now(timezone.utc)
@@ -70,6 +75,11 @@ def load_report(path: Path) -> Report:
         raise InputError(
             f"{path}: cannot read the report: {err.strerror}",
             hint="pass the path of a JSON report (verify --report-file PATH)",
+        ) from err
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{path}: not UTF-8 text (byte {err.start}), so not a JSON report",
+            hint="pass the file written by --report-file (PowerShell's `>` writes UTF-16; use --report-file instead)",
         ) from err
     try:
         data = json.loads(text)

@@ -21,7 +21,8 @@ from aikinklab_ops.github.issues import IssueRef, IssueTracker
 from aikinklab_ops.incident.severity import Severity
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-_STATE = re.compile(r"^<!-- aikinklab-ops state: (\{.*\}) -->$", re.M)
+# \r?: GitHub hands back a body edited in its web editor with \r\n line endings.
+_STATE = re.compile(r"^<!-- aikinklab-ops state: (\{.*\}) -->\r?$", re.M)
 _TIMELINE = "<!-- aikinklab-ops timeline -->"
 LABEL_COLORS = {
     "P0": ("b60205", "Incident severity P0: site down, breach or data loss (respond < 15 min)"),
@@ -30,6 +31,15 @@ LABEL_COLORS = {
     "P3": ("c5def5", "Incident severity P3: cosmetic (respond < 24 h)"),
 }
 INCIDENT_LABEL = ("b60205", "A production incident managed by aikinklab-ops")
+
+
+# GitHub refuses longer issue titles with 422 ("title is too long (maximum is 256 characters)").
+ISSUE_TITLE_MAX = 256
+
+
+def issue_title(severity: Severity, title: str) -> str:
+    text = f"[{severity.value}] {title}"
+    return text if len(text) <= ISSUE_TITLE_MAX else text[: ISSUE_TITLE_MAX - 1] + "…"
 
 
 def marker(key: str) -> str:
@@ -176,7 +186,7 @@ class GitHubStore:
         self.tracker.ensure_labels(wanted)
         body = compose_body(state, text, footer=_FOOTER.format(key=state.key))
         ref, _ = self.tracker.create_once(
-            title=f"[{state.severity.value}] {state.title}",
+            title=issue_title(state.severity, state.title),
             body=body,
             labels=self._labels_for(state.severity),
             marker=marker(state.key),
@@ -192,8 +202,10 @@ class GitHubStore:
         labels = title = None
         if state.severity is not record.state.severity:
             self.tracker.ensure_labels({state.severity.value: LABEL_COLORS[state.severity.value]})
-            labels = self._labels_for(state.severity)
-            title = f"[{state.severity.value}] {state.title}"
+            # Swap the severity label only: labels people added on GitHub stay.
+            kept = [name for name in self.tracker.labels_of(record.number) if name not in LABEL_COLORS]
+            labels = [*dict.fromkeys([*kept, *self.labels]), state.severity.value]
+            title = issue_title(state.severity, state.title)
         if comment:
             self.tracker.comment(record.number, comment)
         body = compose_body(state, text, footer=_FOOTER.format(key=state.key))

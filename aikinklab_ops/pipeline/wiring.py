@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aikinklab_ops.commands import CommandContext
+from aikinklab_ops.deploy import DeploySettings
 from aikinklab_ops.deploy import rollback as vercel_rollback
 from aikinklab_ops.deploy.environment import EnvironmentTarget
 from aikinklab_ops.errors import CheckFailed
@@ -119,8 +120,13 @@ class CommandSteps:
 
     def rollback(self, failed: Deployed) -> RolledBack:
         self.ctx.log(f"pipeline: verification of {failed.deployment_id} failed; rolling production back")
+        settings = DeploySettings.from_config(self.ctx.config)
         result = vercel_rollback(
-            self.client, reason=f"aikinklab-ops pipeline: {failed.deployment_id} failed verification", log=self.ctx.log
+            self.client,
+            reason=f"aikinklab-ops pipeline: {failed.deployment_id} failed verification",
+            timeout_s=settings.timeout_s,
+            poll=settings.poll,
+            log=self.ctx.log,
         )
         if not result.ok or not result.to_deployment:
             raise CheckFailed(f"rollback did not complete: {result.message}")

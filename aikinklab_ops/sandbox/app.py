@@ -951,7 +951,10 @@ class SandboxApp:
         return ApiResponse.of(200, {"envs": envs, "pagination": {"count": len(envs), "next": None, "prev": None}})
 
     def _project_alias_urls(self, project: Project) -> dict[str, str | None]:
-        return {a: self._alias_urls.get(a) for a in project.production_aliases}
+        # The production domains, and every alias the project's deployments were given.
+        names = [*project.production_aliases]
+        names += sorted(a.alias for a in self._aliases.values() if a.project_id == project.id)
+        return {a: self._alias_urls.get(a) for a in dict.fromkeys(names)}
 
     def _add_project(self, project_id: str, name: str, aliases: list[str]) -> Project:
         s = self.settings

@@ -26,7 +26,7 @@ import requests
 import urllib3.exceptions
 
 from aikinklab_ops.config.context import VERCEL_API_DEFAULT
-from aikinklab_ops.errors import InputError, UsageError
+from aikinklab_ops.errors import InputError, OpsError, UsageError
 from aikinklab_ops.http import describe_transport_error
 from aikinklab_ops.vercel.errors import SERVICE, VercelApiError, VercelTransportError, decode_error
 
@@ -86,6 +86,12 @@ class VercelClient:
             raise UsageError(
                 "VERCEL_TOKEN is not set",
                 hint="set VERCEL_TOKEN to a Vercel access token (https://vercel.com/account/tokens)",
+            )
+        if any(ch.isspace() or not ch.isprintable() for ch in token):
+            raise UsageError(
+                "VERCEL_TOKEN contains a line break, spaces or control characters",
+                hint="store the token exactly as Vercel shows it (no trailing newline: e.g. `printf %s TOKEN | "
+                "gh secret set VERCEL_TOKEN`)",
             )
         self.session = session
         self._token = token
@@ -174,7 +180,9 @@ class VercelClient:
                         "POST",
                         "/v2/files",
                         operation=f"upload of {path.name}",
-                        data=fh,
+                        # requests marks a zero-length file body ``Transfer-Encoding: chunked`` next to
+                        # our Content-Length but sends no chunks, so the server waits for ever.
+                        data=fh if size else b"",
                         headers={
                             "Content-Type": "application/octet-stream",
                             "Content-Length": str(size),
@@ -211,11 +219,12 @@ class VercelClient:
             raise ValueError(f"create_deployment needs body['meta'][{REQUEST_KEY!r}] (use new_request_key())")
         since = since_ms if since_ms is not None else int(self._clock() * 1000) - 10 * 60 * 1000
         last: Exception | None = None
+        maybe_created = False
         for attempt in range(self.create_attempts):
             if attempt:
-                found = self.find_deployment_by_meta(REQUEST_KEY, str(key), since_ms=since)
-                if found is not None:
-                    return self.get_deployment(str(found.get("uid") or found.get("id")))
+                mine = self._find_created(str(key), since, maybe_created)
+                if mine is not None:
+                    return mine
             try:
                 result = self._json(
                     "POST",
@@ -232,18 +241,33 @@ class VercelClient:
                 return result
             except VercelTransportError as err:
                 last, retry_after = err, None
+                maybe_created = maybe_created or err.maybe_processed
             except VercelApiError as err:
                 if err.status is None or err.status < 500:
                     raise
                 last, retry_after = err, err.retry_after_s
+                maybe_created = True
             if attempt + 1 < self.create_attempts:
                 self._wait(attempt, retry_after)
         # The last attempt's answer was lost too: one more look before giving up.
-        found = self.find_deployment_by_meta(REQUEST_KEY, str(key), since_ms=since)
-        if found is not None:
-            return self.get_deployment(str(found.get("uid") or found.get("id")))
+        mine = self._find_created(str(key), since, maybe_created)
+        if mine is not None:
+            return mine
         assert last is not None
         raise last
+
+    def _find_created(self, key: str, since_ms: int, maybe_created: bool) -> Deployment | None:
+        """The deployment an earlier create of ``key`` made, if any; a failed look says what is at stake."""
+        try:
+            found = self.find_deployment_by_meta(REQUEST_KEY, key, since_ms=since_ms)
+            return None if found is None else self.get_deployment(str(found.get("uid") or found.get("id")))
+        except OpsError as err:
+            if maybe_created:
+                err.message += (
+                    " (while looking for the deployment whose create answer was lost: it may have been created "
+                    "and may still build and go live; check `aikinklab-ops deployments list` before deploying again)"
+                )
+            raise
 
     def get_deployment(self, id_or_url: str) -> Deployment:
         """GET /v13/deployments/{idOrUrl}; a URL may be given with or without https://."""

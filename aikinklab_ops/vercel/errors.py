@@ -57,8 +57,16 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def _hint(status: int, code: str | None, operation: str, *, team_scoped: bool, retry_after: float | None) -> str:
-    if status == 401 or code in ("invalid_token", "not_authorized", "unauthorized"):
+def _hint(
+    status: int,
+    code: str | None,
+    operation: str,
+    *,
+    team_scoped: bool,
+    retry_after: float | None,
+    bad_token: bool = False,
+) -> str:
+    if bad_token or status == 401 or code in ("invalid_token", "not_authorized", "unauthorized"):
         return (
             "VERCEL_TOKEN is missing, expired or revoked: create a token at https://vercel.com/account/tokens "
             "and store it as the VERCEL_TOKEN secret"
@@ -118,9 +126,12 @@ def decode_error(
     code: str | None = None
     message: str | None = None
     missing: tuple[str, ...] = ()
+    bad_token = False
     if isinstance(error, dict):
         code = str(error["code"]) if error.get("code") is not None else None
         message = str(error["message"]) if error.get("message") is not None else None
+        # Vercel flags a 403 that is about the token itself (expired, revoked, absent).
+        bad_token = error.get("invalidToken") is True or error.get("missingToken") is True
         raw_missing = error.get("missing")
         if isinstance(raw_missing, list):
             missing = tuple(str(s) for s in raw_missing)
@@ -134,7 +145,7 @@ def decode_error(
         text,
         status=status,
         code=code,
-        hint=_hint(status, code, operation, team_scoped=team_scoped, retry_after=retry_after),
+        hint=_hint(status, code, operation, team_scoped=team_scoped, retry_after=retry_after, bad_token=bad_token),
         missing=missing,
         retry_after_s=retry_after,
     )

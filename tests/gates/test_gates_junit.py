@@ -73,8 +73,15 @@ def test_zero_tests_fails(pytest_reports: dict[str, Path], tmp_path: Path) -> No
 
 
 def test_several_reports_add_up(pytest_reports: dict[str, Path], tmp_path: Path) -> None:
+    result = gate(tmp_path, pytest_reports["passing"], pytest_reports["passing"])
+    assert (result.status, result.summary) == (Status.PASS, "4 tests passed")
+
+
+def test_an_empty_report_beside_a_passing_one_fails(pytest_reports: dict[str, Path], tmp_path: Path) -> None:
+    # docs/gates.md: "a report in which no test ran (zero tests, or all skipped) fails".
     result = gate(tmp_path, pytest_reports["passing"], pytest_reports["empty"])
-    assert (result.status, result.summary) == (Status.PASS, "2 tests passed")
+    assert result.status is Status.FAIL
+    assert result.summary == f"no tests ran in {pytest_reports['empty']}"
 
 
 JEST_JUNIT = """<?xml version="1.0" encoding="UTF-8"?>
