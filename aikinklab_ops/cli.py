@@ -13,17 +13,17 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TextIO, cast
+from typing import Any, TextIO, cast
 
 from aikinklab_ops import __version__
 from aikinklab_ops.commands import CommandContext, Document, discover
 from aikinklab_ops.config import load_config, load_context
-from aikinklab_ops.errors import OpsError
+from aikinklab_ops.errors import InputError, OpsError
 from aikinklab_ops.github.runtime import append_summary, mask_commands, write_outputs
 from aikinklab_ops.progress import StreamProgress
 from aikinklab_ops.report import Report
 from aikinklab_ops.report.formats import FORMATS, render, render_markdown
-from aikinklab_ops.secrets import Redactor
+from aikinklab_ops.secrets import MASK, Redactor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_EXTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -77,6 +77,27 @@ def _setup_logging(stderr: TextIO, redactor: Redactor, verbose: bool) -> logging
     return handler
 
 
+def _redacted_json(data: Any, redact: Redactor) -> str:
+    """JSON with the secrets masked inside its values, not in its text: masking the text could turn
+    a number into ``***`` (invalid JSON) and would miss a secret that JSON escapes (``\\u00e4``)."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, (int, float)):
+            text = json.dumps(value)
+            return value if redact(text) == text else MASK
+        if isinstance(value, Mapping):
+            return {redact(str(k)): walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        return redact(str(value))
+
+    return json.dumps(walk(data), indent=2)
+
+
 def _emit(result: Report | Document, fmt: str, ctx: CommandContext, stdout: TextIO, report_file: str | None) -> int:
     redact = ctx.redactor
     outputs: dict[str, str] = {}
@@ -97,18 +118,33 @@ def _emit(result: Report | Document, fmt: str, ctx: CommandContext, stdout: Text
         outputs.update(result.outputs)
     if report_file:
         path = Path(report_file)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(redact(json.dumps(data, indent=2, default=str)) + "\n", encoding="utf-8")
+        path = path if path.is_absolute() else ctx.cwd / path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(_redacted_json(data, redact) + "\n", encoding="utf-8")
+        except OSError as err:
+            raise InputError(
+                f"--report-file {report_file}: cannot write it: {err.strerror or err}",
+                hint="pass a file path in a writable folder",
+            ) from err
         outputs["report"] = str(path)
     if fmt == "json":
-        stdout.write(redact(json.dumps(data, indent=2, default=str)) + "\n")
+        stdout.write(_redacted_json(data, redact) + "\n")
     else:
         stdout.write(redact(text if text.endswith("\n") or not text else text + "\n"))
     if fmt == "github":
-        if ctx.run.github_step_summary and markdown:
-            append_summary(ctx.run.github_step_summary, redact(markdown))
-        if ctx.run.github_output:
-            write_outputs(ctx.run.github_output, {k: redact(v) for k, v in outputs.items()})
+        name = "GITHUB_STEP_SUMMARY"
+        try:
+            if ctx.run.github_step_summary and markdown:
+                append_summary(ctx.run.github_step_summary, redact(markdown))
+            name = "GITHUB_OUTPUT"
+            if ctx.run.github_output:
+                write_outputs(ctx.run.github_output, {k: redact(v) for k, v in outputs.items()})
+        except OSError as err:
+            raise InputError(
+                f"${name} ({err.filename}): cannot write it: {err.strerror or err}",
+                hint=f"unset {name} outside GitHub Actions, or point it at a writable file",
+            ) from err
     stdout.flush()
     return code
 
@@ -131,15 +167,19 @@ def main(
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the commands are still being imported
+        stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
     except _UsageExit as err:
         stderr.write(redactor(str(err)) + "\n")
         return EXIT_USAGE
     except SystemExit as err:  # --help and --version
         return int(err.code or 0)
     fmt = args.format or ("github" if run_ctx.github_actions else "text")
+    masked = redactor.secrets
     if fmt == "github":
         # Masks first: nothing this run prints may reach the log before the runner knows to hide it.
-        stdout.write(mask_commands(redactor.secrets))
+        stdout.write(mask_commands(masked))
     handler = _setup_logging(stderr, redactor, args.verbose)
     work_dir = cwd or Path.cwd()
     ctx = CommandContext(
@@ -158,13 +198,18 @@ def main(
     try:
         result = args.handler(args, ctx)
         if fmt == "github":
-            # Secrets the config named only become known once it is loaded.
-            extra = tuple(s for s in (ctx._config.secrets if ctx._config else ()) if s not in run_ctx.secret_values)
-            stdout.write(mask_commands(extra))
+            # Secrets the config named (or a --url carried) only become known while the command runs.
+            late = (*(ctx._config.secrets if ctx._config else ()), *redactor.secrets)
+            known = {*masked, *run_ctx.secret_values}
+            stdout.write(mask_commands(tuple(dict.fromkeys(s for s in late if s not in known))))
         return _emit(result, fmt, ctx, stdout, args.report_file)
     except KeyboardInterrupt:
         stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): nothing more can be delivered, and that is no crash.
+        _silence_stdout(stdout)
+        return EXIT_FAILED
     except OpsError as err:
         label = type(err).__name__
         stderr.write(redactor(f"error ({label}): {err}") + "\n")
@@ -174,6 +219,17 @@ def main(
         return err.exit_code
     finally:
         logging.getLogger("aikinklab_ops").removeHandler(handler)
+
+
+def _silence_stdout(stdout: TextIO) -> None:
+    """Point a broken stdout at /dev/null, so the interpreter's final flush does not complain."""
+    if stdout is not sys.stdout:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 class _RedactingStream:

@@ -9,6 +9,7 @@ connection errors raised before the request was sent; anything else would risk d
 
 from __future__ import annotations
 
+import http.client
 from typing import Any
 
 import requests
@@ -76,6 +77,25 @@ class _Session(requests.Session):
         if verify is None and self.verify is not True:
             settings["verify"] = self.verify
         return settings
+
+    def resolve_redirects(self, resp: requests.Response, req: Any, *args: Any, **kwargs: Any) -> Any:
+        """A ``Location`` that is not a URL (``http://[::1``) is the server's error, not a crash.
+
+        requests parses it with ``urlparse``, whose ``ValueError`` escapes every ``get``, even with
+        ``allow_redirects=False`` (requests peeks at the next hop for ``Response.next``). Followed,
+        it becomes ``InvalidURL``, a ``RequestException``; merely peeked at, there is no next hop.
+        """
+        try:
+            yield from super().resolve_redirects(resp, req, *args, **kwargs)
+        except ValueError as err:
+            if isinstance(err, requests.RequestException):
+                raise
+            if kwargs.get("yield_requests"):
+                return
+            location = resp.headers.get("location", "")
+            raise requests.exceptions.InvalidURL(
+                f"the redirect Location {redact_url(location)[:200]!r} is not a valid URL ({err})", response=resp
+            ) from None  # the message already says it all; a person reads the innermost cause
 
 
 def make_retry(*, retries: int = 4, backoff_factor: float = 0.5, max_retry_after: float = 60.0) -> SafeRetry:
@@ -152,6 +172,14 @@ def describe_transport_error(err: requests.RequestException, url: str) -> str:
     if isinstance(err, requests.exceptions.TooManyRedirects):
         return f"{safe} redirected too many times"
     if isinstance(err, requests.exceptions.ConnectionError):
+        inner = (
+            reason.args[1] if isinstance(reason, urllib3.exceptions.ProtocolError) and len(reason.args) > 1 else None
+        )
+        # A status line or headers http.client refuses is an answer, just not HTTP; a
+        # RemoteDisconnected (a BadStatusLine too) is the peer hanging up.
+        if isinstance(inner, http.client.HTTPException) and not isinstance(inner, ConnectionError):
+            what = (str(inner).strip() or type(inner).__name__)[:200]
+            return f"{safe} answered with something that is not valid HTTP: {what}"
         if isinstance(reason, urllib3.exceptions.ProtocolError) or "aborted" in text.lower() or "reset" in text.lower():
             return f"{safe} closed the connection before answering"
         return f"cannot connect to {safe}: {text}"
@@ -164,7 +192,8 @@ def _root_cause(err: BaseException) -> str:
     if reason is not None:
         seen = reason
     while True:
-        nxt = getattr(seen, "reason", None) or seen.__cause__ or seen.__context__
+        context = None if seen.__suppress_context__ else seen.__context__  # `raise ... from None` means: stop here
+        nxt = getattr(seen, "reason", None) or seen.__cause__ or context
         if not isinstance(nxt, BaseException) or nxt is seen:
             break
         seen = nxt

@@ -9,6 +9,7 @@ from typing import Any
 from aikinklab_ops.commands import CommandContext
 from aikinklab_ops.errors import InputError
 from aikinklab_ops.report import Report
+from aikinklab_ops.secrets import url_secrets
 from aikinklab_ops.verify import CHECK_NAMES, VerifySettings, parse_only, run_verification, target_url
 
 
@@ -44,10 +45,15 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
+    # A preview URL can carry a token (?x-vercel-protection-bypass=…); mask it in everything printed.
+    for secret in url_secrets(args.url or ""):
+        ctx.redactor.add(secret)
     only = parse_only(args.only)
     cfg = ctx.config
     settings = VerifySettings.from_config(cfg)
     url = target_url(cfg, url=args.url, env=args.env)
+    for secret in url_secrets(url):
+        ctx.redactor.add(secret)
     ca_bundle = _input_file(args.ca_bundle, "--ca-bundle", ctx.cwd)
     vitals = [p for p in (_input_file(v, "--vitals", ctx.cwd) for v in args.vitals) if p is not None]
     return run_verification(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -115,6 +116,8 @@ def _mask(value: Any, sch: Mapping[str, Any], secrets: set[str]) -> Any:
         return [_mask(v, items if isinstance(items, dict) else {}, secrets) for v in value]
     if isinstance(value, str) and value in secrets:
         return MASK
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) in secrets:
+        return MASK  # `max_ms: ${SOME_TOKEN}` took the variable's YAML type
     return value
 
 
@@ -233,8 +236,28 @@ def _describe(err: jsonschema.ValidationError, where: str, lines: Mapping[tuple[
     return ConfigError(f"{where}: {_format_path(path)}: {what}{suffix}", hint=hint)
 
 
+def _non_finite(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...], float]]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _non_finite(v, (*path, str(k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _non_finite(v, (*path, i))
+
+
 def validate(data: Any, where: str, lines: Mapping[tuple[str | int, ...], int] | None = None) -> None:
     """Raise a ConfigError for the first problem, in file order."""
+    # YAML has .nan and .inf; JSON Schema cannot refuse them, and no setting here means them
+    # (a NaN retry interval busy-loops, an infinite timeout crashes the socket layer).
+    for path, value in _non_finite(data, ()):
+        line = (lines or {}).get(path)
+        suffix = f" (line {line})" if line else ""
+        raise ConfigError(
+            f"{where}: {_format_path(path)}: expected a finite number, found {value}{suffix}",
+            hint="write a plain number such as 30",
+        )
     validator = jsonschema.Draft202012Validator(schema())
     errors = list(validator.iter_errors(data))
     if not errors:
@@ -289,15 +312,17 @@ def load_config(
     source, file_path = BUILTIN, None
     if path is None:
         candidate = (cwd or Path.cwd()) / DEFAULT_FILE
-        if candidate.is_file():
+        if candidate.is_file() or candidate.is_dir():  # a directory is refused below, not skipped
             file_path = candidate
     else:
         file_path = Path(path)
-        if not file_path.is_file():
+        if not file_path.is_file() and not file_path.is_dir():
             raise ConfigError(
                 f"{file_path}: config file not found",
                 hint="pass an existing file with --config, or leave it out to use ./ops.yml or the built-in defaults",
             )
+    if file_path is not None and file_path.is_dir():
+        raise ConfigError(f"{file_path}: is a directory, not a config file", hint="point --config at the file itself")
     if file_path is not None:
         source = str(file_path)
         where = file_path.name if path is None else str(file_path)

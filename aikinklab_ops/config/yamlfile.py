@@ -13,6 +13,8 @@ import yaml
 
 from aikinklab_ops.errors import ConfigError, InputError
 
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
 
 class _UniqueKeyLoader(yaml.SafeLoader):
     pass
@@ -21,8 +23,17 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
         line = key_node.start_mark.line + 1
+        if key_node.tag == _MERGE_TAG:
+            continue  # `<<: *base`; flatten_mapping below merges it, and an explicit key may override it
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        try:
+            hash(key)
+        except TypeError:
+            raise ConfigError(
+                f"{loader.name}:{line}: a mapping key must be a plain value, found {type(key).__name__} {key!r}",
+                hint="write the key as a plain word (quote it if it contains : or [ or {)",
+            ) from None
         if key in seen:
             raise ConfigError(
                 f"{loader.name}:{line}: duplicate key {key!r} (first at line {seen[key]})",
@@ -30,7 +41,11 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
             )
         seen[key] = line
     loader.flatten_mapping(node)
-    return {loader.construct_object(k, deep=deep): loader.construct_object(v, deep=deep) for k, v in node.value}  # type: ignore[no-untyped-call]
+    try:
+        return {loader.construct_object(k, deep=deep): loader.construct_object(v, deep=deep) for k, v in node.value}  # type: ignore[no-untyped-call]
+    except TypeError as err:  # an unhashable key that came in through a merge
+        line = node.start_mark.line + 1
+        raise ConfigError(f"{loader.name}:{line}: a mapping key must be a plain value ({err})") from None
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]

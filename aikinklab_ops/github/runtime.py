@@ -41,5 +41,6 @@ def mask_commands(secret_values: tuple[str, ...]) -> str:
     for value in secret_values:
         for part in value.splitlines():
             if part.strip():
-                lines.append(f"::add-mask::{part}")
+                # Command data is unescaped by the runner (%25 -> %), so a literal % must go as %25.
+                lines.append(f"::add-mask::{part.replace('%', '%25')}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from aikinklab_ops.report.model import CheckResult, Report, Status
@@ -26,6 +27,15 @@ _EMOJI = {
 _DETAIL_LINES = 12
 
 
+# Control characters a server put in a body or header (ESC sequences retitle, recolour or clear a
+# terminal; a bare CR overwrites the line) are shown escaped; tab and newline are left alone.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, sort_keys=False, default=str) + "\n"
 
@@ -43,8 +53,8 @@ def _short(value: Any, limit: int = 160) -> str:
 
 def render_text(report: Report, *, details: bool = True) -> str:
     """A table a person reads in a terminal; details only where something is wrong."""
-    title = f"{report.kind}" + (f" — {report.target}" if report.target else "")
-    rows = [(_MARK[c.status], c.name, c.summary, f"{c.duration_s:.2f}s") for c in report.checks]
+    title = printable(f"{report.kind}" + (f" — {report.target}" if report.target else ""))
+    rows = [(_MARK[c.status], printable(c.name), printable(c.summary), f"{c.duration_s:.2f}s") for c in report.checks]
     w_status = max(len(r[0]) for r in rows)
     w_name = max(len(r[1]) for r in rows)
     lines = [title, ""]
@@ -63,7 +73,7 @@ def _detail_lines(check: CheckResult, indent: str) -> list[str]:
         if i == _DETAIL_LINES:
             out.append(f"{indent}… {len(check.details) - _DETAIL_LINES} more (see --format json)")
             break
-        out.append(f"{indent}{key}: {_short(value)}")
+        out.append(printable(f"{indent}{key}: {_short(value)}"))
     return out
 
 
@@ -131,7 +141,7 @@ def render_annotations(report: Report) -> str:
         else:
             continue
         title = _escape_property(f"{report.kind}: {c.name}")
-        lines.append(f"::{level} title={title}::{_escape_data(c.summary)}")
+        lines.append(f"::{level} title={printable(title)}::{printable(_escape_data(c.summary))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 import socket
 import ssl
 import threading
@@ -18,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from aikinklab_ops.errors import InputError
 from aikinklab_ops.site.rules import VERCEL_JSON, Resolution, SiteRules
@@ -26,6 +27,14 @@ from aikinklab_ops.site.rules import VERCEL_JSON, Resolution, SiteRules
 _TEXT_TYPES = {".html": "text/html", ".css": "text/css", ".js": "text/javascript", ".txt": "text/plain"}
 _JSON_TYPES = {".json": "application/json", ".webmanifest": "application/manifest+json"}
 _DEFAULT_CACHE = "public, max-age=0, must-revalidate"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_URL = re.compile(r"[\x00-\x20\x7f-\U0010ffff]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    return quote(m.group(0), safe="")
+
+
 _MESSAGES = {
     400: "400: BAD_REQUEST",
     404: "404: NOT_FOUND",
@@ -130,13 +139,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(res.status)
         has = {k.lower() for k, _ in res.headers}
         for key, value in res.headers:
-            self.send_header(key, value)
+            self.send_header(key, _CONTROL.sub(_escape, value))
         if "content-type" not in has:
             self.send_header("Content-Type", ctype)
         if "cache-control" not in has:
             self.send_header("Cache-Control", _DEFAULT_CACHE)
         if res.location is not None:
-            self.send_header("Location", res.location)
+            # The path was decoded to match the rules; on the wire it is a URL again, so a %0d%0a
+            # in the request cannot end the header and a non-ASCII character goes as UTF-8 escapes.
+            self.send_header("Location", _NOT_URL.sub(_escape, res.location))
         if res.error_code:
             self.send_header("X-Vercel-Error", res.error_code)
         self.send_header("Content-Length", str(len(body)))

@@ -150,7 +150,13 @@ def probe_http_redirection(start: str, *, verify: bool | str, timeout: float) ->
             r.close()
             if not (r.is_redirect and location):
                 break
-            current = urljoin(r.url, location)
+            try:
+                current = urljoin(r.url, location)
+            except ValueError:
+                note = f"the redirect Location {redact_url(location)[:200]!r} is not a valid URL"
+                return HttpProbe(
+                    (), False, None, tuple(cookies), f"the redirect from {redact_url(start)} broke off: {note}"
+                )
     return HttpProbe(tuple(hops), True, None, tuple(cookies))
 
 

@@ -74,7 +74,7 @@ def judge_health(code: int, headers: Mapping[str, str], body: bytes, settings: H
     degraded = {v.lower() for v in settings.degraded_values}
     try:
         parsed: Any = json.loads(body.decode("utf-8")) if body.strip() else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deep to parse
         parsed = None
         details["body_excerpt"] = body[:_EXCERPT].decode("utf-8", "replace")
     is_json = isinstance(parsed, Mapping)

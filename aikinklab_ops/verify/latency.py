@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +18,7 @@ import requests
 from aikinklab_ops.http import describe_transport_error
 from aikinklab_ops.report import CheckResult, Status
 from aikinklab_ops.verify.settings import LatencySettings, PageSpec
+from aikinklab_ops.verify.threads import parallel_map
 from aikinklab_ops.verify.urls import join
 
 LATENCY = "latency"
@@ -126,12 +126,11 @@ def sample_pages(
         return []
     session.max_redirects = max_redirects
     plan = [pages[i % len(pages)] for i in range(settings.samples)]
-    with ThreadPoolExecutor(max_workers=min(settings.concurrency, len(plan)), thread_name_prefix="latency") as pool:
 
-        def one(spec: PageSpec) -> Sample:
-            return _one(session, join(base_url, spec.path), spec, max_redirects=max_redirects, timeout=timeout)
+    def one(spec: PageSpec) -> Sample:
+        return _one(session, join(base_url, spec.path), spec, max_redirects=max_redirects, timeout=timeout)
 
-        return list(pool.map(one, plan))
+    return parallel_map(one, plan, workers=settings.concurrency, name="latency")
 
 
 def check_latency_and_errors(

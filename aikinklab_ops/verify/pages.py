@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -19,6 +18,7 @@ import requests
 from aikinklab_ops.http import describe_transport_error
 from aikinklab_ops.report import CheckResult, Status
 from aikinklab_ops.verify.settings import PageSpec
+from aikinklab_ops.verify.threads import parallel_map
 from aikinklab_ops.verify.urls import join, safe
 
 NAME = "pages"
@@ -65,7 +65,10 @@ def fetch(session: requests.Session, url: str, *, follow: bool, max_redirects: i
         location = resp.headers.get("Location")
         if not (follow and resp.is_redirect and location):
             return done(resp.content)
-        nxt = urljoin(current, location)
+        try:
+            nxt = urljoin(current, location)
+        except ValueError:
+            return done(error=f"the redirect Location {safe(location)[:200]!r} is not a valid URL")
         if nxt in seen:
             return done(error=f"redirect loop back to {safe(nxt)}")
         if len(hops) > max_redirects:
@@ -122,8 +125,7 @@ def check_pages(
         got = fetch(session, url, follow=follow, max_redirects=max_redirects, timeout=timeout)
         return _entry(spec, url, got, judge_page(spec, got))
 
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(pages))), thread_name_prefix="pages") as pool:
-        entries = list(pool.map(one, pages))
+    entries = parallel_map(one, pages, workers=concurrency, name="pages")
     failing = [e for e in entries if e["result"] == "fail"]
     if failing:
         details: dict[str, Any] = {"failing": [e["name"] for e in failing], "pages": entries}

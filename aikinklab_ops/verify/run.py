@@ -8,12 +8,13 @@ result next to the others instead of hiding them.
 from __future__ import annotations
 
 import importlib
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,14 @@ from aikinklab_ops.errors import InputError, OpsError
 from aikinklab_ops.http import make_session
 from aikinklab_ops.progress import NullProgress, Progress
 from aikinklab_ops.report import CheckResult, Report, Status
+from aikinklab_ops.report.formats import printable
 from aikinklab_ops.secrets import redact_url
 from aikinklab_ops.verify.dns import Resolver, check_dns, system_resolver
 from aikinklab_ops.verify.health import check_health
 from aikinklab_ops.verify.latency import ERROR_RATE, LATENCY, check_latency_and_errors
 from aikinklab_ops.verify.pages import check_pages
 from aikinklab_ops.verify.settings import CHECK_NAMES, VerifySettings, normalize_url, validate_checks
+from aikinklab_ops.verify.threads import Task
 from aikinklab_ops.verify.tls import check_tls, trust_store
 
 SessionFactory = Callable[..., requests.Session]
@@ -44,22 +47,31 @@ class _LockedProgress:
     def __init__(self, inner: Progress) -> None:
         self._inner = inner
         self._lock = threading.Lock()
+        self._silent = False
+
+    def silence(self) -> None:
+        with self._lock:
+            self._silent = True
 
     def start(self, label: str, total: int | None = None, unit: str = "") -> None:
         with self._lock:
-            self._inner.start(label, total, unit)
+            if not self._silent:
+                self._inner.start(label, total, unit)
 
     def advance(self, n: int = 1, *, note: str | None = None) -> None:
         with self._lock:
-            self._inner.advance(n, note=note)
+            if not self._silent:
+                self._inner.advance(n, note=note)
 
     def message(self, text: str) -> None:
         with self._lock:
-            self._inner.message(text)
+            if not self._silent:
+                self._inner.message(printable(text))  # it can quote what the server sent
 
     def finish(self, note: str | None = None) -> None:
         with self._lock:
-            self._inner.finish(note)
+            if not self._silent:
+                self._inner.finish(note)
 
 
 class _Stopped(Exception):
@@ -190,23 +202,28 @@ def run_verification(
     units = [n for n in names if n not in (LATENCY, ERROR_RATE)]
     sampling = LATENCY in names or ERROR_RATE in names
     shared.start(f"verify {redact_url(url)}", total=len(names), unit="checks")
-    pool = ThreadPoolExecutor(max_workers=len(units) + 1, thread_name_prefix="verify")
+    # Daemon threads (see ``threads``): on Ctrl-C the run ends now, not when the last probe times out.
+    done: queue.SimpleQueue[Task[Any]] = queue.SimpleQueue()
     try:
-        futures: dict[Future[CheckResult], str] = {pool.submit(_guard, name, jobs[name]): name for name in units}
-        pair = pool.submit(latency_pair) if sampling else None
-        waiting: list[Future[Any]] = [*futures, *([pair] if pair is not None else [])]
-        for future in as_completed(waiting):
-            if future is pair:
+        tasks: dict[Task[Any], str] = {
+            Task(partial(_guard, name, jobs[name]), name=f"verify-{name}", done=done): name for name in units
+        }
+        pair = Task(latency_pair, name="verify-latency", done=done) if sampling else None
+        for _ in range(len(tasks) + (pair is not None)):
+            task = done.get()
+            if task is pair:
                 results[LATENCY], results[ERROR_RATE] = pair.result()
                 shared.advance(2 if LATENCY in names and ERROR_RATE in names else 1, note="latency sampled")
             else:
-                name = futures[future]
-                results[name] = future.result()
+                name = tasks[task]
+                results[name] = task.result()
                 shared.advance(note=f"{name}: {results[name].status.value}")
+    except BaseException:
+        shared.silence()  # abandoned checks must not write over the CLI's last word
+        raise
     finally:
         # On Ctrl-C, stop the health retries instead of waiting out their deadline.
         stop.set()
-        pool.shutdown(wait=False, cancel_futures=True)
     shared.finish()
     ordered = tuple(results[n] for n in names)
     grade = ""

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from aikinklab_ops.config import Config
 from aikinklab_ops.errors import UsageError
+from aikinklab_ops.secrets import redact_url
 
 _TLS_KEYS = ("warn_days", "min_days", "min_version", "min_rsa_bits", "min_ec_bits")
 CHECK_NAMES = ("health", "pages", "security-headers", "tls", "dns", "latency", "error-rate", "web-vitals")
@@ -167,13 +168,25 @@ def target_url(cfg: Config, *, url: str | None, env: str) -> str:
 
 
 def normalize_url(url: str) -> str:
-    parts = urlsplit(url.strip())
+    shown = redact_url(url)  # the URL may carry a token; a message must not
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as err:  # e.g. an unclosed IPv6 bracket
+        raise UsageError(
+            f"--url: {shown!r} is not a valid URL: {err}", hint="e.g. --url https://www.aikinklab.com"
+        ) from err
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(
-            f"--url: {url!r} is not an http:// or https:// URL", hint="e.g. --url https://www.aikinklab.com"
+            f"--url: {shown!r} is not an http:// or https:// URL", hint="e.g. --url https://www.aikinklab.com"
         )
     try:
         parts.port  # noqa: B018 — raises ValueError on a malformed port
     except ValueError as err:
-        raise UsageError(f"--url: {url!r} has an invalid port", hint="e.g. https://127.0.0.1:8443") from err
+        raise UsageError(f"--url: {shown!r} has an invalid port", hint="e.g. https://127.0.0.1:8443") from err
+    try:
+        parts.hostname.encode("idna")  # an empty label (a..b) or one over 63 characters
+    except UnicodeError as err:
+        raise UsageError(
+            f"--url: {shown!r} has an invalid host name", hint="each dot-separated part is 1 to 63 characters"
+        ) from err
     return url.strip().rstrip("/")

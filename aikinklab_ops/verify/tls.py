@@ -148,7 +148,8 @@ def judge_certificate(
     fails: list[str] = []
     warns: list[str] = []
     if seconds_left <= 0:
-        fails.append(f"expired {-days_left} day(s) ago (not_after {not_after:%Y-%m-%d})")
+        days_ago = int(-seconds_left // 86400)  # whole days since expiry; days_left floors the other way
+        fails.append(f"expired {days_ago} day(s) ago (not_after {not_after:%Y-%m-%d})")
     elif now < not_before:
         fails.append(f"not valid until {not_before:%Y-%m-%d %H:%M} UTC")
     elif days_left < settings.min_days:
