@@ -7,10 +7,12 @@ config or unreadable input; 3 an outside service failed after retries; 130 inter
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO, cast
@@ -172,6 +174,9 @@ def main(
         return EXIT_INTERRUPTED
     except _UsageExit as err:
         stderr.write(redactor(str(err)) + "\n")
+        words = list(argv if argv is not None else sys.argv[1:])
+        if "--format=json" in words or any(a == "--format" and b == "json" for a, b in itertools.pairwise(words)):
+            _error_document(stdout, "json", redactor, "", "UsageError", str(err).splitlines()[0], None, EXIT_USAGE)
         return EXIT_USAGE
     except SystemExit as err:  # --help and --version
         return int(err.code or 0)
@@ -213,12 +218,34 @@ def main(
     except OpsError as err:
         label = type(err).__name__
         stderr.write(redactor(f"error ({label}): {err}") + "\n")
-        if fmt == "github":
-            message = err.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-            stdout.write(redactor(f"::error title=aikinklab-ops {args.command}::{message}") + "\n")
+        _error_document(stdout, fmt, redactor, args.command, label, err.message, err.hint, err.exit_code)
         return err.exit_code
+    except Exception as err:  # the last line of defence: a bug must not print a traceback that may hold secrets
+        label = type(err).__name__
+        stderr.write(redactor(f"internal error ({label}): {err}") + "\n")
+        stderr.write("this is a bug in aikinklab-ops; rerun with -v for the traceback, and please report it\n")
+        if args.verbose:
+            stderr.write(redactor(traceback.format_exc()))
+        _error_document(stdout, fmt, redactor, args.command, label, str(err), None, EXIT_FAILED)
+        return EXIT_FAILED
     finally:
         logging.getLogger("aikinklab_ops").removeHandler(handler)
+
+
+def _error_document(
+    stdout: TextIO, fmt: str, redact: Redactor, command: str, label: str, message: str, hint: str | None, code: int
+) -> None:
+    """What stdout carries when a command could not produce its result.
+
+    Under ``--format json`` that is still exactly one JSON document, so a consumer piping into
+    ``jq`` reads why instead of choking on nothing; under ``github`` it is an ``::error`` line.
+    """
+    if fmt == "json":
+        doc = {"ok": False, "error": {"type": label, "message": message, "hint": hint, "exit_code": code}}
+        stdout.write(_redacted_json(doc, redact) + "\n")
+    elif fmt == "github":
+        text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        stdout.write(redact(f"::error title=aikinklab-ops {command}::{text}") + "\n")
 
 
 def _silence_stdout(stdout: TextIO) -> None:

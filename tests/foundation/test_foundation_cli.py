@@ -39,8 +39,32 @@ def test_invalid_config_exits_2_with_the_message_on_stderr(tmp_path: Path) -> No
     (tmp_path / "ops.yml").write_text("verify:\n  tls:\n    min_days: fourteen\n")
     code, out, err = run(["--format", "json", "config", "check"], tmp_path)
     assert code == 2
-    assert out == ""
     assert 'ops.yml: verify.tls.min_days: expected an integer, found "fourteen"' in err
+    # Still exactly one JSON document on stdout, saying why.
+    doc = json.loads(out)
+    assert doc["ok"] is False
+    assert doc["error"]["type"] == "ConfigError" and doc["error"]["exit_code"] == 2
+    assert "verify.tls.min_days" in doc["error"]["message"] and "14" in doc["error"]["hint"]
+
+
+def test_usage_error_under_json_is_a_json_document(tmp_path: Path) -> None:
+    code, out, _ = run(["--format", "json", "no-such-command"], tmp_path)
+    assert code == 2
+    assert json.loads(out)["error"]["exit_code"] == 2
+
+
+def test_an_unexpected_exception_is_reported_without_a_traceback(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import aikinklab_ops.commands.config_cmd as config_cmd
+
+    def broken(args, ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError(f"boom with {TOKEN}")
+
+    monkeypatch.setattr(config_cmd, "run_check", broken)
+    code, out, err = run(["--format", "json", "config", "check"], tmp_path, {"VERCEL_TOKEN": TOKEN})
+    assert code == 1
+    assert "Traceback" not in err and "this is a bug" in err
+    assert TOKEN not in out + err
+    assert json.loads(out)["error"]["type"] == "RuntimeError"
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -124,3 +124,9 @@ def test_secret_looking_variables_become_secrets_and_are_masked(tmp_path: Path) 
     cfg = load_config(cwd=tmp_path, env={"REPO_TOKEN": "s3cr3t-value-123"})
     assert "s3cr3t-value-123" in cfg.secrets
     assert "s3cr3t-value-123" not in repr(cfg.masked())
+
+
+def test_an_impossible_date_names_the_line(tmp_path: Path) -> None:
+    write(tmp_path, "gates:\n  security_audit:\n    allowlist:\n      - {id: GHSA-x, reason: r, expires: 2027-13-01}\n")
+    with pytest.raises(ConfigError, match=r"ops.yml:4: '2027-13-01' is not a real date"):
+        load_config(cwd=tmp_path)
