@@ -17,10 +17,11 @@ from typing import Any
 
 from aikinklab_ops.commands import CommandContext, Document
 from aikinklab_ops.config import load_config, load_context
+from aikinklab_ops.errors import UsageError
 from aikinklab_ops.examples.sinks import AlertSinks
 from aikinklab_ops.examples.workspace import DEMO_SECRET, break_release, make_workspace
 from aikinklab_ops.report import CheckResult, Report, Status
-from aikinklab_ops.report.formats import render_text
+from aikinklab_ops.report.formats import render_markdown, render_text
 from aikinklab_ops.sandbox import Sandbox
 from aikinklab_ops.site.localca import LocalCA, server_context
 
@@ -52,6 +53,8 @@ def rehearse(ctx: CommandContext, *, keep: Path | None = None) -> Document:
 
     with tempfile.TemporaryDirectory(prefix="aikinklab-rehearsal-") as tmp:
         base = keep.resolve() if keep else Path(tmp)
+        if keep and base.exists() and any(base.iterdir()):
+            raise UsageError(f"--keep {keep}: {base} is not empty", hint="name a new or empty folder")
         base.mkdir(parents=True, exist_ok=True)
         ca = LocalCA("aikinklab-ops rehearsal CA")
         tls = server_context(ca.issue(["localhost", "127.0.0.1"]))
@@ -159,4 +162,5 @@ def rehearse(ctx: CommandContext, *, keep: Path | None = None) -> Document:
         text=text,
         exit_code=0 if summary.ok else 1,
         outputs={"ok": "true" if summary.ok else "false"},
+        markdown=render_markdown(summary),
     )

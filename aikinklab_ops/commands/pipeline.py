@@ -64,6 +64,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Document:
             raise InputError(f"{args.ca_bundle}: no such file (--ca-bundle)", hint="pass an existing PEM file")
     ctx.log(f"pipeline: {env.name} ({resolved.reason}){'; protected: rolls back on failure' if protected else ''}")
     steps = CommandSteps(ctx, args, env, ca_bundle=ca_bundle)
+    steps.preflight()
     where = f"{(ctx.cwd / args.path).resolve()} to {env.name} ({env.vercel_target}"
     where += f", aliases {', '.join(env.aliases)})" if env.aliases else ")"
     outcome = run_pipeline(steps, environment=env.name, protected=protected, dry_run=args.dry_run, plan=where)

@@ -43,6 +43,11 @@ class RollbackResult:
     reason: str | None = None
 
 
+def current_production_id(client: VercelClient, project_id: str | None = None) -> str | None:
+    """The deployment production serves now, if any."""
+    return _production_id(client.get_project(client.require_project(project_id)))
+
+
 def _production_id(project: dict[str, Any]) -> str | None:
     prod = (project.get("targets") or {}).get("production")
     return str(prod["id"]) if isinstance(prod, dict) and prod.get("id") else None

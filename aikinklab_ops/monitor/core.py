@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -148,6 +149,8 @@ def _handle_incident(
     senders: dict[str, Any],
 ) -> tuple[Incident | None, CheckResult | None]:
     key = settings.incident_key
+    # The messages name the site this monitor watches (staging, a preview), not project.domain.
+    inc = replace(inc, site=urlsplit(settings.site).netloc or settings.host)
     try:
         if not view.ok:
             found = findings(view, baseline_p95_ms=baseline)

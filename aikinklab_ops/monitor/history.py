@@ -78,9 +78,15 @@ def append(path: Path, probes: Iterable[Probe]) -> None:
     """Add one round's probes to the end of the file."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as fh:
-            for probe in probes:
-                fh.write(json.dumps(probe.to_dict(), ensure_ascii=False) + "\n")
+        lines = "".join(json.dumps(probe.to_dict(), ensure_ascii=False) + "\n" for probe in probes)
+        with open(path, "a+b") as fh:
+            # A file that does not end in a newline (a hand edit, another tool) would glue this
+            # round's first record onto its last one, and both would be lost.
+            if fh.seek(0, os.SEEK_END) > 0:
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    lines = "\n" + lines
+            fh.write(lines.encode("utf-8"))
     except OSError as err:
         raise InputError(
             f"{path}: cannot append to the monitor history: {err.strerror}",

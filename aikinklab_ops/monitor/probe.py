@@ -7,6 +7,7 @@ blips the error rate is there to count. The health answer is judged by verify's 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
+import urllib3
 
 from aikinklab_ops.http import describe_transport_error
 from aikinklab_ops.monitor.settings import MonitorSettings
@@ -22,7 +24,7 @@ from aikinklab_ops.report import Status
 from aikinklab_ops.secrets import Redactor
 from aikinklab_ops.verify.health import judge_health
 from aikinklab_ops.verify.settings import PageSpec
-from aikinklab_ops.verify.urls import join
+from aikinklab_ops.verify.urls import join, safe
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,9 @@ class Probe:
         status = data.get("http_status")
         if not isinstance(data["ok"], bool):
             raise TypeError("ok is not a boolean")
+        # json.loads reads NaN and Infinity: one such line would poison the p95 for the whole window.
+        if ms is not None and (isinstance(ms, bool) or not math.isfinite(float(ms)) or float(ms) < 0):
+            raise ValueError(f"ms is not a response time: {ms!r}")
         return cls(
             t=t,
             site=str(data["site"]),
@@ -91,24 +96,67 @@ def _scrubber(url: str) -> Callable[[str], str]:
     return lambda text: redact(text)
 
 
+# An answer is read for at most this many bytes: a health body or a page is far smaller, and a
+# runaway stream must not fill the runner's memory.
+MAX_BODY_BYTES = 4 * 1024 * 1024
+_CHUNK = 65536
+
+
+class _Late(Exception):
+    """The answer was still arriving when the probe's timeout ran out."""
+
+
+def _read_body(response: requests.Response, deadline: float, clock: Clock) -> bytes:
+    """The body, at most ``MAX_BODY_BYTES``; raises ``_Late`` once ``deadline`` has passed.
+
+    requests' ``timeout`` bounds each socket read, not the answer: a server that trickles a byte
+    at a time would hold the probe, and the whole window, far past ``timeout_s``.
+    """
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)  # urllib3 >= 2.3: whatever has arrived, without waiting for more
+    body = bytearray()
+    while len(body) < MAX_BODY_BYTES:
+        if clock() > deadline:
+            raise _Late
+        chunk = read1(_CHUNK, decode_content=True) if read1 else raw.read(_CHUNK, decode_content=True)
+        if not chunk:
+            break
+        body += chunk
+    if clock() > deadline:
+        raise _Late
+    return bytes(body[:MAX_BODY_BYTES])
+
+
 def _get(
-    session: requests.Session, url: str, timeout_s: float, clock: Clock
-) -> tuple[requests.Response | None, float, str | None]:
+    session: requests.Session, url: str, timeout_s: float, clock: Clock, *, follow: bool
+) -> tuple[requests.Response | None, bytes, float, str | None]:
+    """One timed request: the answer and its body, or why there was none, all within ``timeout_s``."""
     t0 = clock()
     try:
-        response = session.get(url, timeout=timeout_s, allow_redirects=True)
+        response = session.get(url, timeout=timeout_s, allow_redirects=follow, stream=True)
     except requests.RequestException as err:
-        return None, (clock() - t0) * 1000, describe_transport_error(err, url)
-    return response, (clock() - t0) * 1000, None
+        return None, b"", (clock() - t0) * 1000, describe_transport_error(err, url)
+    try:
+        body = _read_body(response, t0 + timeout_s, clock)
+    except _Late:
+        return None, b"", (clock() - t0) * 1000, f"{safe(url)} did not answer in time ({timeout_s:g} s)"
+    except urllib3.exceptions.ReadTimeoutError:
+        return None, b"", (clock() - t0) * 1000, f"{safe(url)} did not answer in time"
+    except (urllib3.exceptions.HTTPError, OSError) as err:
+        return None, b"", (clock() - t0) * 1000, f"{safe(url)} broke off its answer ({type(err).__name__})"
+    finally:
+        response.close()
+    return response, body, (clock() - t0) * 1000, None
 
 
 def probe_health(session: requests.Session, settings: MonitorSettings, t: datetime, clock: Clock) -> Probe:
     url = join(settings.url, settings.health.path)
     site = settings.site
-    response, ms, error = _get(session, url, settings.timeout_s, clock)
+    # Like verify's health check: a redirect is not followed (a 3xx is not a healthy answer).
+    response, body, ms, error = _get(session, url, settings.timeout_s, clock, follow=False)
     if response is None:
         return Probe(t, site, "health", settings.health.path, False, None, error=_scrubber(settings.url)(error or ""))
-    verdict = judge_health(response.status_code, response.headers, response.content, settings.health)
+    verdict = judge_health(response.status_code, response.headers, body, settings.health)
     ok = verdict.status in (Status.PASS, Status.WARN)
     summary = _scrubber(settings.url)(verdict.summary)
     return Probe(
@@ -129,7 +177,9 @@ def probe_page(
 ) -> Probe:
     url = join(settings.url, page.path)
     site = settings.site
-    response, ms, error = _get(session, url, settings.timeout_s, clock)
+    # Like verify's pages check: expecting a 3xx means the redirect itself is under test.
+    follow = not 300 <= page.expect_status < 400
+    response, body, ms, error = _get(session, url, settings.timeout_s, clock, follow=follow)
     if response is None:
         return Probe(t, site, "page", page.name, False, None, error=_scrubber(settings.url)(error or ""))
     if response.status_code != page.expect_status:
@@ -143,7 +193,7 @@ def probe_page(
             response.status_code,
             error=f"HTTP {response.status_code}, expected {page.expect_status}",
         )
-    if page.contains and page.contains not in response.content.decode("utf-8", "replace"):
+    if page.contains and page.contains not in body.decode("utf-8", "replace"):
         return Probe(
             t,
             site,

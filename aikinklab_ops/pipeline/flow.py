@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from aikinklab_ops.errors import ExternalError, OpsError
+from aikinklab_ops.errors import CheckFailed, OpsError
 from aikinklab_ops.report import CheckResult, Report, Status
 from aikinklab_ops.report.model import worst
 
@@ -49,6 +49,7 @@ class Steps(Protocol):
     def incident(
         self, *, key: str, severity: str, title: str, impact: str, details: Mapping[str, Any]
     ) -> CheckResult: ...
+    def resolve(self, *, key: str, resolution: str) -> CheckResult | None: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class PipelineOutcome:
     report: Report
     # 3 when an outside service failed (DESIGN.md exit codes); otherwise the report decides.
     exit_code: int
+
+
+def incident_key(environment: str) -> str:
+    """One deploy incident per environment: a rerun of a failing release updates it, and the next
+    release that passes verification resolves it."""
+    return f"deploy-{environment}"
 
 
 def _step(name: str, report: Report) -> CheckResult:
@@ -82,7 +89,7 @@ def _step(name: str, report: Report) -> CheckResult:
 
 
 def _error(name: str, err: OpsError, t0: float) -> CheckResult:
-    status = Status.ERROR if isinstance(err, ExternalError) else Status.FAIL
+    status = Status.FAIL if isinstance(err, CheckFailed) else Status.ERROR
     return CheckResult(
         name,
         status,
@@ -102,7 +109,14 @@ def run_pipeline(
     started, t_start = datetime.now(timezone.utc), time.monotonic()
     checks: list[CheckResult] = []
     outputs: dict[str, str] = {"environment": environment}
-    external_failure = False
+    # A failure that is not a check's verdict keeps its own exit code: 2 for bad input (a missing
+    # token, a path that is not there), 3 for an outside service, as the single commands exit.
+    error_exit = 0
+
+    def note_error(err: OpsError) -> None:
+        nonlocal error_exit
+        if not isinstance(err, CheckFailed):
+            error_exit = max(error_exit, err.exit_code)
 
     def finish() -> PipelineOutcome:
         report = Report(
@@ -113,7 +127,7 @@ def run_pipeline(
             duration_s=time.monotonic() - t_start,
             outputs=outputs,
         )
-        return PipelineOutcome(report, 3 if external_failure and not report.ok else (0 if report.ok else 1))
+        return PipelineOutcome(report, 0 if report.ok else (error_exit or 1))
 
     gate = steps.gate()
     checks.append(_step("gate", gate))
@@ -128,7 +142,7 @@ def run_pipeline(
     try:
         deployed = steps.deploy()
     except OpsError as err:
-        external_failure = isinstance(err, ExternalError)
+        note_error(err)
         checks.append(_error("deploy", err, t0))
         return finish()
     outputs.update(deployed.outputs)
@@ -145,7 +159,18 @@ def run_pipeline(
 
     verification = steps.verify(deployed.verify_url)
     checks.append(_step("verify", verification))
+    key = incident_key(environment)
     if verification.ok:
+        if protected:
+            t0 = time.monotonic()
+            try:
+                resolved = steps.resolve(
+                    key=key, resolution=f"release {deployment_label(deployed)} passed verification"
+                )
+            except OpsError as err:
+                resolved = _error("incident", err, t0)
+            if resolved is not None:
+                checks.append(_timed(t0, resolved))
         return finish()
     if not protected:
         checks.append(
@@ -158,7 +183,7 @@ def run_pipeline(
     try:
         rolled = steps.rollback(deployed)
     except OpsError as err:
-        external_failure = external_failure or isinstance(err, ExternalError)
+        note_error(err)
         checks.append(_error("rollback", err, t0))
         severity, title = "P0", f"{environment} deploy failed verification and the rollback failed"
         after: Report | None = None
@@ -191,7 +216,7 @@ def run_pipeline(
     t0 = time.monotonic()
     try:
         incident = steps.incident(
-            key=f"deploy-{environment}-{deployed.deployment_id}",
+            key=key,
             severity=severity,
             title=title,
             impact=impact,
@@ -200,5 +225,11 @@ def run_pipeline(
     except OpsError as err:
         incident = _error("incident", err, t0)
     checks.append(_timed(t0, incident))
-    outputs["severity"] = severity
+    outputs.update({"severity": severity, "incident-key": key})
+    if isinstance(incident.details.get("location"), str):
+        outputs["incident-url"] = incident.details["location"]
     return finish()
+
+
+def deployment_label(deployed: Deployed) -> str:
+    return deployed.deployment_id or deployed.url

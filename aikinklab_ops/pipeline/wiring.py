@@ -15,11 +15,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aikinklab_ops.commands import CommandContext
-from aikinklab_ops.deploy import DeploySettings
+from aikinklab_ops.deploy import DeploySettings, promote
 from aikinklab_ops.deploy import rollback as vercel_rollback
 from aikinklab_ops.deploy.environment import EnvironmentTarget
-from aikinklab_ops.errors import CheckFailed
-from aikinklab_ops.incident import Severity, build_incident_settings, build_tracker, open_incident
+from aikinklab_ops.deploy.promote import current_production_id
+from aikinklab_ops.errors import CheckFailed, UsageError
+from aikinklab_ops.incident import (
+    Severity,
+    build_incident_settings,
+    build_tracker,
+    find_incident,
+    open_incident,
+    resolve_incident,
+)
 from aikinklab_ops.pipeline.flow import Deployed, RolledBack
 from aikinklab_ops.report import CheckResult, Report
 from aikinklab_ops.vercel import VercelClient, client_from_context
@@ -53,12 +61,24 @@ class CommandSteps:
     environment: EnvironmentTarget
     ca_bundle: Path | None = None
     _client: VercelClient | None = None
+    # What production served before this run deployed: the one an automatic rollback returns to.
+    # "The newest deployment that ever served production" could be a release that already failed.
+    previous_production: str | None = None
 
     @property
     def client(self) -> VercelClient:
         if self._client is None:
             self._client = client_from_context(self.ctx.run, VercelSettings.from_config(self.ctx.config))
         return self._client
+
+    def preflight(self) -> None:
+        """Refuse bad input (exit 2) before the gates run, a dry run included."""
+        path = (self.ctx.cwd / self.args.path).resolve()
+        if not path.is_dir():
+            raise UsageError(
+                f"--path {self.args.path}: {path} is not a directory", hint="pass the app's folder with --path"
+            )
+        self.client.require_project()
 
     def gate(self) -> Report:
         from aikinklab_ops.commands import gate as gate_cmd
@@ -93,12 +113,20 @@ class CommandSteps:
             concurrency=None,
             include_env_files=False,
         )
+        if self.environment.is_production:
+            self.previous_production = current_production_id(self.client)
         self.ctx.log(f"pipeline: deploy {a.path} to {self.environment.name}")
         report = deploy_cmd.run(ns, self.ctx)
         check = report.check("deploy")
-        if check.status.failing:
-            raise CheckFailed(check.summary, hint="see the deploy step's build log and inspector URL above")
         details = dict(check.details)
+        if check.status.failing and details.get("error_code") == "NOT_PROMOTED" and details.get("deployment_id"):
+            # Production is pinned by an earlier rollback (or the project does not auto-assign its
+            # domains): the build is READY but staged. Releasing it is what this pipeline is for;
+            # verification below, and the rollback after it, still protect production.
+            self._promote(str(details["deployment_id"]))
+            details["promoted"] = True
+        elif check.status.failing:
+            raise CheckFailed(check.summary, hint="see the deploy step's build log and inspector URL above")
         url = str(details.get("url") or "")
         verify_url = served_url(self.client, self.environment.url, url)
         return Deployed(
@@ -111,6 +139,13 @@ class CommandSteps:
             outputs=dict(report.outputs),
         )
 
+    def _promote(self, deployment_id: str) -> None:
+        settings = DeploySettings.from_config(self.ctx.config)
+        self.ctx.log(f"pipeline: {deployment_id} is staged (production pinned); promoting it")
+        result = promote(self.client, deployment_id, timeout_s=settings.timeout_s, poll=settings.poll, log=self.ctx.log)
+        if not result.ok:
+            raise CheckFailed(f"the staged release {deployment_id} could not be promoted: {result.message}")
+
     def verify(self, url: str) -> Report:
         self.ctx.log(f"pipeline: verify {url}")
         cfg = self.ctx.config
@@ -121,8 +156,14 @@ class CommandSteps:
     def rollback(self, failed: Deployed) -> RolledBack:
         self.ctx.log(f"pipeline: verification of {failed.deployment_id} failed; rolling production back")
         settings = DeploySettings.from_config(self.ctx.config)
+        if self.environment.is_production and self.previous_production in (None, failed.deployment_id):
+            raise CheckFailed(
+                f"nothing served production before {failed.deployment_id}: there is no release to roll back to",
+                hint="fix the release and run the pipeline again, or promote a known good deployment",
+            )
         result = vercel_rollback(
             self.client,
+            to=self.previous_production,
             reason=f"aikinklab-ops pipeline: {failed.deployment_id} failed verification",
             timeout_s=settings.timeout_s,
             poll=settings.poll,
@@ -146,6 +187,24 @@ class CommandSteps:
             impact=impact,
             status="Rolled back, investigating" if severity == "P1" else "Investigating",
             details=dict(details),
+            github=tracker,
+        )
+        return incident.to_check("incident")
+
+    def resolve(self, *, key: str, resolution: str) -> CheckResult | None:
+        settings = build_incident_settings(self.ctx.config, cwd=self.ctx.cwd)
+        creds = self.ctx.run.credentials
+        tracker = build_tracker(
+            settings, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
+        )
+        if find_incident(settings, key=key, github=tracker) is None:
+            return None
+        incident = resolve_incident(
+            settings,
+            key=key,
+            resolution=resolution,
+            root_cause="see the incident's timeline; write it up in the post-mortem",
+            prevention="to be decided in the post-mortem",
             github=tracker,
         )
         return incident.to_check("incident")

@@ -54,7 +54,11 @@ def _short(value: Any, limit: int = 160) -> str:
 def render_text(report: Report, *, details: bool = True) -> str:
     """A table a person reads in a terminal; details only where something is wrong."""
     title = printable(f"{report.kind}" + (f" — {report.target}" if report.target else ""))
-    rows = [(_MARK[c.status], printable(c.name), printable(c.summary), f"{c.duration_s:.2f}s") for c in report.checks]
+    # A summary that carries an error's "fix:" line stays on its row.
+    rows = [
+        (_MARK[c.status], printable(c.name), printable(_one_line(c.summary)), f"{c.duration_s:.2f}s")
+        for c in report.checks
+    ]
     w_status = max(len(r[0]) for r in rows)
     w_name = max(len(r[1]) for r in rows)
     lines = [title, ""]
@@ -65,6 +69,10 @@ def render_text(report: Report, *, details: bool = True) -> str:
     counts = _counts(report)
     lines += ["", f"{_verdict(report)}: {counts} in {report.duration_s:.2f}s"]
     return "\n".join(lines) + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
 def _detail_lines(check: CheckResult, indent: str) -> list[str]:

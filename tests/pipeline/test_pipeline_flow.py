@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aikinklab_ops.errors import ExternalError
+from aikinklab_ops.errors import ExternalError, UsageError
 from aikinklab_ops.pipeline import Deployed, RolledBack, run_pipeline
 from aikinklab_ops.report import CheckResult, Report, Status
 
@@ -23,6 +23,7 @@ class FakeSteps:
     rollback_error: Exception | None = None
     calls: list[str] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
+    open_incident: bool = False
 
     def gate(self) -> Report:
         self.calls.append("gate")
@@ -44,6 +45,12 @@ class FakeSteps:
             raise self.rollback_error
         return RolledBack("dpl_new", "dpl_old", "rolled back from dpl_new to dpl_old")
 
+    def resolve(self, *, key: str, resolution: str) -> CheckResult | None:
+        self.calls.append(f"resolve {key}")
+        if not self.open_incident:
+            return None
+        return CheckResult("incident", Status.PASS, f"resolved {key}: {resolution}")
+
     def incident(self, *, key: str, severity: str, title: str, impact: str, details: Mapping[str, Any]) -> CheckResult:
         self.calls.append(f"incident {severity}")
         self.incidents.append({"key": key, "severity": severity, "title": title, "impact": impact})
@@ -58,8 +65,15 @@ def test_good_release_deploys_and_verifies_the_environment_url() -> None:
     steps = FakeSteps()
     out = run_pipeline(steps, environment="production", protected=True)
     assert out.exit_code == 0 and out.report.ok
-    assert steps.calls == ["gate", "deploy", "verify https://www.example"]
+    assert steps.calls == ["gate", "deploy", "verify https://www.example", "resolve deploy-production"]
     assert out.report.outputs["deployment-id"] == "dpl_new"
+    assert [c.name for c in out.report.checks] == ["gate", "deploy", "verify"]  # nothing was open
+
+
+def test_a_good_release_resolves_the_open_deploy_incident() -> None:
+    steps = FakeSteps(open_incident=True)
+    out = run_pipeline(steps, environment="production", protected=True)
+    assert out.report.check("incident").summary.startswith("resolved deploy-production: release dpl_new")
 
 
 def test_a_failed_gate_never_deploys() -> None:
@@ -91,7 +105,8 @@ def test_failed_production_verification_rolls_back_verifies_again_and_opens_p1()
     ]
     assert out.exit_code == 1  # the release was bad, even though production recovered
     assert names(out.report)[-3:] == [("rollback", "pass"), ("verify-after-rollback", "pass"), ("incident", "pass")]
-    assert steps.incidents[0]["key"] == "deploy-production-dpl_new"
+    assert steps.incidents[0]["key"] == "deploy-production"
+    assert out.report.outputs["incident-key"] == "deploy-production"
     assert "rolled back" in steps.incidents[0]["title"]
     assert out.report.outputs["rolled-back-to"] == "dpl_old"
 
@@ -118,6 +133,13 @@ def test_staging_failure_never_touches_production() -> None:
     assert out.report.check("rollback").status is Status.SKIP
     assert out.exit_code == 1
     assert steps.incidents == []
+
+
+def test_bad_input_keeps_exit_2() -> None:
+    steps = FakeSteps(deploy_error=UsageError("VERCEL_TOKEN is not set"))
+    out = run_pipeline(steps, environment="production", protected=True)
+    assert out.exit_code == 2
+    assert out.report.check("deploy").status is Status.ERROR
 
 
 def test_deploy_failure_stops_before_verification() -> None:

@@ -124,3 +124,66 @@ def test_failed_gate_blocks_the_deploy(sandbox: Sandbox, work: Path, tmp_path: P
     code, report, _ = pipeline(sandbox, work, "--env", "production", "--junit", str(failing))
     assert code == 1
     assert steps(report) == [("gate", "fail"), ("deploy", "skip")]
+
+
+def cli(sb: Sandbox, work: Path, *argv: str) -> tuple[int, dict[str, Any]]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--format", "json", *argv], env=sb.env(), stdout=out, stderr=err, cwd=work)
+    return code, json.loads(out.getvalue())
+
+
+def fix_health(work: Path) -> None:
+    (work / "site" / "api" / "health.json").write_text('{"status": "ok"}')
+
+
+def test_rollback_returns_to_what_served_before_never_to_an_earlier_broken_release(
+    sandbox: Sandbox, work: Path
+) -> None:
+    def release() -> tuple[int, dict[str, Any]]:
+        code, report, _ = pipeline(sandbox, work, "--env", "production")
+        return code, report
+
+    assert release()[0] == 0
+    a = sandbox.alias_target("www.aikinklab.com")
+    (work / "site" / "about.html").write_text("<h1>About AIKinkLab, v2</h1>")
+    assert release()[0] == 0
+    break_health(work)
+    code, broken_c = release()
+    assert code == 1
+    c = broken_c["checks"][1]["details"]["deployment_id"]
+    assert cli(sandbox, work, "promote", a)[0] == 0  # an operator goes back to the older good release
+    code, broken_d = release()
+    assert code == 1
+    rollback = next(x for x in broken_d["checks"] if x["name"] == "rollback")
+    assert rollback["details"]["to_deployment"] == a, "back to what served production before, not to C"
+    assert rollback["details"]["to_deployment"] != c
+    assert sandbox.alias_target("www.aikinklab.com") == a
+
+    # Production is pinned by the rollback now; the next good release is still released and verified,
+    # and it resolves the open deploy incident.
+    fix_health(work)
+    code, fixed = release()
+    assert code == 0, fixed
+    assert fixed["checks"][1]["details"].get("promoted") is True
+    assert sandbox.alias_target("www.aikinklab.com") == fixed["checks"][1]["details"]["deployment_id"]
+    assert fixed["checks"][-1]["name"] == "incident" and fixed["checks"][-1]["summary"].startswith("resolved")
+
+
+def test_a_broken_first_release_has_nothing_to_roll_back_to_and_is_p0(sandbox: Sandbox, work: Path) -> None:
+    break_health(work)
+    code, report, _ = pipeline(sandbox, work, "--env", "production")
+    assert code == 1
+    assert report["checks"][3]["name"] == "rollback" and report["checks"][3]["status"] == "fail"
+    assert "nothing served production before" in report["checks"][3]["summary"]
+    assert (work / "incidents" / "deploy-production.md").read_text().count("P0") >= 1
+
+
+def test_bad_input_is_exit_2_before_any_gate_runs(sandbox: Sandbox, work: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    env = {k: v for k, v in sandbox.env().items() if k != "VERCEL_TOKEN"}
+    code = main(["--format", "json", "pipeline", "--env", "production", "--path", "site", "--dry-run"],
+                env=env, stdout=out, stderr=err, cwd=work)  # fmt: skip
+    assert code == 2
+    assert "VERCEL_TOKEN" in json.loads(out.getvalue())["error"]["message"]
+    code = main(["pipeline", "--path", "nowhere", "--dry-run"], env=sandbox.env(), stdout=out, stderr=err, cwd=work)
+    assert code == 2
