@@ -171,8 +171,15 @@ def _handle_incident(
                 **senders,
             )
             return incident, incident.to_check()
-        if find_incident(inc, key=key, github=github) is None:
+        record = find_incident(inc, key=key, github=github)
+        if record is None:
             return None, None
+        unchecked = {c.name for c in view.checks if c.status is Status.SKIP}
+        if "backup-rpo" in unchecked and "backup" in f"{record.state.title} {record.state.impact}".lower():
+            # A run that did not look at backups cannot say the backup problem is over.
+            return None, CheckResult(
+                "incident", Status.SKIP, f"{key} stays open: it is about backups, which this run did not check"
+            )
         incident = resolve_incident(
             inc,
             key=key,

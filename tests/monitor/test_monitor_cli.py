@@ -74,3 +74,19 @@ def test_monitor_cli_bad_flags_are_exit_2(tmp_path: Path) -> None:
     assert code == 2 and "--duration" in err and "5m" in err
     code, _, err = run(["monitor", "--url", "ftp://x", "--duration", "0"], tmp_path)
     assert code == 2 and "not an http(s) URL" in err
+
+
+def test_monitor_cli_a_run_without_the_backup_check_leaves_a_backup_incident_open(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    site(httpserver)
+    url = httpserver.url_for("/")
+    code, _, _ = run(["monitor", "--url", url, "--duration", "0"], tmp_path)
+    assert code == 1  # no backup at all: the RPO is breached and an incident opens
+    incident = next((tmp_path / ".aikinklab-ops" / "incidents").glob("monitor-*.md"))
+    assert "backup" in incident.read_text().lower()
+    code, out, _ = run(["--format", "json", "monitor", "--url", url, "--duration", "0", "--no-backup"], tmp_path)
+    assert code == 0
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert checks["incident"]["status"] == "skip" and "stays open" in checks["incident"]["summary"]
+    assert "INCIDENT RESOLVED" not in incident.read_text()
