@@ -41,6 +41,7 @@ CHUNK = 1024 * 1024
 AGE_MAGIC = b"age-encryption.org/v1"
 BUNDLE_MEMBER = "code/repository.bundle"
 TYPES = ("full", "code", "config")
+LAYOUT_FOLDERS = ("config/", "assets/", "monitoring/")
 NAME_RE = re.compile(
     r"^aikinklab_backup_(?P<type>full|code|config)_(?P<stamp>\d{8}-\d{6})_(?P<sha>[0-9a-f]{7,40})"
     r"\.tar\.gz(?P<age>\.age)?$"
@@ -140,14 +141,23 @@ def safe_member_name(name: str) -> str | None:
         return "an empty or NUL-containing name"
     if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
         return "an absolute path"
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    if any(p == ".." for p in parts):
+    if any(p == ".." for p in name.replace("\\", "/").split("/")):
         return "a path that climbs out with '..'"
+    if any(p in ("", ".") for p in name.split("/")):
+        # 'config/./x' or 'config//x' is a second spelling of 'config/x': one file, two members.
+        return "a name that is not in canonical form (empty or '.' part)"
     return None
 
 
+def layout_problem(name: str) -> str | None:
+    """Why a (safe) member name has no place in a restore, or None."""
+    if name == BUNDLE_MEMBER or name.startswith(LAYOUT_FOLDERS):
+        return None
+    return f"outside the archive's layout ({BUNDLE_MEMBER}, {', '.join(f + '…' for f in LAYOUT_FOLDERS)})"
+
+
 def member_problem(member: tarfile.TarInfo) -> str | None:
-    bad = safe_member_name(member.name)
+    bad = safe_member_name(member.name) or layout_problem(member.name)
     if bad:
         return bad
     if member.issym():
@@ -224,6 +234,7 @@ class ParallelGzipWriter:
         self._buf = bytearray()
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
+        self._aborted = False
         xfl = 2 if level == 9 else 4 if level == 1 else 0
         sink.write(b"\x1f\x8b\x08\x00" + struct.pack("<I", mtime & 0xFFFFFFFF) + bytes([xfl, 255]))
         self._comp = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, 0)
@@ -233,10 +244,13 @@ class ParallelGzipWriter:
     def _work(self) -> None:
         try:
             while (chunk := self._queue.get()) is not None:
+                if self._aborted:
+                    continue
                 out = self._comp.compress(chunk)
                 if out:
                     self._sink.write(out)
-            self._sink.write(self._comp.flush())
+            if not self._aborted:
+                self._sink.write(self._comp.flush())
         except BaseException as err:
             self._error = err
             # Drain so a producer blocked on a full queue wakes up and sees the error.
@@ -275,8 +289,16 @@ class ParallelGzipWriter:
         self._sink.write(struct.pack("<II", self._crc, self._size & 0xFFFFFFFF))
 
     def abort(self) -> None:
-        """Stop the helper thread after an error elsewhere; the output is abandoned."""
-        with contextlib.suppress(Exception):
+        """Stop the helper thread after an error elsewhere (Ctrl-C too); the output is abandoned.
+
+        The queue may be full (the producer is ahead of the compressor), so what is queued is
+        dropped first: the stop marker must get in, or the helper would wait for it forever.
+        """
+        self._aborted = True
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+        with contextlib.suppress(queue.Full):
             self._queue.put_nowait(None)
         self._thread.join(timeout=30)
 
@@ -562,16 +584,21 @@ def _scan_stream(
         expected = {row["path"]: row for row in manifest["files"]}
         result = ScanResult(manifest)
         seen: set[str] = set()
+        folders: set[str] = set()
         while (member := tar.next()) is not None:
             problem = member_problem(member)
-            if problem:
-                result.unsafe.append(f"{member.name} ({problem})")
-                continue
             name = member.name
+            parents = ["/".join(name.split("/")[:i]) for i in range(1, name.count("/") + 1)]
+            if not problem and (name in folders or any(p in seen for p in parents)):
+                problem = "a file and a folder of the same name"
+            if problem:
+                result.unsafe.append(f"{name} ({problem})")
+                continue
             if name in seen:
                 result.duplicate.append(name)
                 continue
             seen.add(name)
+            folders.update(parents)
             row = expected.get(name)
             if row is None:
                 result.unexpected.append(name)

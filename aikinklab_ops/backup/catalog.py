@@ -4,7 +4,7 @@ A local archive counts as *verified* when its ``.sha256`` sits beside it: ``crea
 that file only after the archive passed its restore drill. ``backup_status`` goes further for the
 newest one and re-hashes it, because a backup that rotted on disk is not a backup. A release
 counts when it is published and holds the archive and its checksum (publishing comes last).
-Pruning never touches the newest ``keep_min`` verified backups, whatever their age, so a
+Pruning never touches the newest ``keep_min`` verified backups of each type, whatever their age, so a
 stalled backup job can never prune the last good copies away.
 """
 
@@ -25,6 +25,8 @@ from aikinklab_ops.github.releases import ReleaseStore, RemoteBackup
 from aikinklab_ops.report import CheckResult, Report, Status
 
 STALE_STAGING = timedelta(days=1)
+# A config backup holds no code: it cannot meet the promise of at most a day of lost work.
+RPO_TYPES = ("full", "code")
 
 
 @dataclass(frozen=True)
@@ -70,17 +72,26 @@ class PruneResult:
     kept: int
 
 
-def _select(items: Sequence[tuple[datetime, bool]], keep_min: int, max_age: timedelta, now: datetime) -> list[int]:
-    """Indexes (into newest-first ``items`` of (created, verified)) that may go."""
-    protected = 0
+def _select(items: Sequence[tuple[datetime, bool, str]], keep_min: int, max_age: timedelta, now: datetime) -> list[int]:
+    """Indexes (into newest-first ``items`` of (created, verified, type)) that may go.
+
+    The newest ``keep_min`` verified backups are kept for each type: fresh config backups must not
+    make room for pruning the last backups that hold the code.
+    """
+    protected: dict[str, int] = {}
     doomed = []
-    for i, (created, verified) in enumerate(items):
-        if verified and protected < keep_min:
-            protected += 1
+    for i, (created, verified, kind) in enumerate(items):
+        if verified and protected.get(kind, 0) < keep_min:
+            protected[kind] = protected.get(kind, 0) + 1
             continue
         if now - created > max_age:
             doomed.append(i)
     return doomed
+
+
+def _remote_type(r: RemoteBackup) -> str:
+    parsed = ar.parse_name(r.archive_name or "")
+    return parsed.type if parsed else "?"
 
 
 def prune(
@@ -100,7 +111,7 @@ def prune(
         local = list_local(directory)
         doomed = set(
             _select(
-                [(b.created_at, b.verified) for b in local],
+                [(b.created_at, b.verified, b.type) for b in local],
                 retention.keep_min,
                 timedelta(days=retention.local_days),
                 now,
@@ -127,7 +138,7 @@ def prune(
         remote = store.list_backups(tag_prefix)
         doomed = set(
             _select(
-                [(r.created_at, r.complete) for r in remote],
+                [(r.created_at, r.complete, _remote_type(r)) for r in remote],
                 retention.keep_min,
                 timedelta(days=retention.remote_days),
                 now,
@@ -152,9 +163,9 @@ def backup_status(
 ) -> Report:
     """A Report (kind ``backup-status``): is the newest good backup younger than the RPO?
 
-    Fails when there is none or it is too old; ``outputs`` carry ``newest`` and ``age_hours`` for a
-    monitor or a workflow to alert on. Local archives are re-hashed against their ``.sha256`` from
-    the newest down until one holds.
+    Only backups that hold the repository (full, code) count. Fails when there is none or it is too
+    old; ``outputs`` carry ``newest`` and ``age_hours`` for a monitor or a workflow to alert on.
+    Local archives are re-hashed against their ``.sha256`` from the newest down until one holds.
     """
     t0 = time.monotonic()
     now = now or datetime.now(timezone.utc)
@@ -162,7 +173,7 @@ def backup_status(
     rotten: list[str] = []
     if directory is not None:
         for b in list_local(directory):
-            if not b.verified:
+            if not b.verified or b.type not in RPO_TYPES:
                 continue
             try:
                 good = ar.sha256_file(b.path) == ar.read_sha256_file(b.sidecar)
@@ -173,7 +184,7 @@ def backup_status(
                 break
             rotten.append(b.path.name)
     for r in remote or ():
-        if r.complete:
+        if r.complete and _remote_type(r) in RPO_TYPES:
             candidates.append((r.created_at, "github", r.tag))
             break
     limit = timedelta(hours=rpo_hours)
@@ -184,7 +195,8 @@ def backup_status(
         check = CheckResult(
             "rpo",
             Status.FAIL,
-            "no verified backup found" + (f" ({len(rotten)} damaged)" if rotten else ""),
+            "no verified backup found (full or code; a config backup holds no code)"
+            + (f" ({len(rotten)} damaged)" if rotten else ""),
             details,
             time.monotonic() - t0,
         )

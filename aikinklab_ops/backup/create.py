@@ -12,6 +12,7 @@ the operator's private key. The extra stanza in the age header is harmless once 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import shutil
@@ -19,7 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from aikinklab_ops import __version__
@@ -51,6 +52,20 @@ class BackupResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+def _utf8(name: str) -> bool:
+    """Whether a file name can be stored: the manifest and the tar names are UTF-8."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _shown(name: str) -> str:
+    """A file name fit to print, undecodable bytes as escapes (``\\xff``)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _collect_tree(
     root: Path, rel: str, kind: str, prefix: str, skipped: list[str], *, strip: bool = False
 ) -> list[tuple[str, str, Path]]:
@@ -61,9 +76,15 @@ def _collect_tree(
     """
     out: list[tuple[str, str, Path]] = []
     base = root / rel
-    if base.is_symlink() or not base.exists():
+    if base.is_symlink():
+        skipped.append(rel)
+        return out
+    if not base.exists():
         return out
     if base.is_file():
+        if not _utf8(rel):
+            skipped.append(rel)
+            return out
         return [(f"{prefix}{base.name if strip else rel}", kind, base)]
     for dirpath, dirnames, filenames in os.walk(base):
         here = Path(dirpath)
@@ -75,7 +96,7 @@ def _collect_tree(
         for name in sorted(filenames):
             p = here / name
             relp = p.relative_to(root).as_posix()
-            if p.is_symlink() or not p.is_file():
+            if p.is_symlink() or not p.is_file() or not _utf8(relp):
                 skipped.append(relp)
                 continue
             out.append((f"{prefix}{p.relative_to(base).as_posix() if strip else relp}", kind, p))
@@ -95,12 +116,29 @@ def _config_sources(root: Path, settings: BackupSettings, skipped: list[str]) ->
     return list(found.values())
 
 
-def _env_sources(root: Path, settings: BackupSettings, config_members: set[str]) -> list[Path]:
+def _env_sources(
+    root: Path, settings: BackupSettings, config: list[tuple[str, str, Path]], skipped: list[str]
+) -> list[Path]:
+    """Environment files: the ``env_files`` matches, and any file a config folder or glob brought in
+    whose name looks like one (``config/.env.production``); only a file named in ``config_files``
+    itself (``.env.example``) stays a plain config file. Removes those from ``config``."""
     out: dict[str, Path] = {}
+    names = [PurePosixPath(p).name for p in settings.env_files]
+    named = {p.rstrip("/") for p in settings.config_files}
+    for item in list(config):
+        rel = item[2].relative_to(root).as_posix()
+        if rel not in named and any(fnmatch.fnmatchcase(item[2].name, n) for n in names):
+            config.remove(item)
+            out[item[0]] = item[2]
+    config_members = {m for m, _, _ in config}
     for pattern in settings.env_files:
         for p in sorted(root.glob(pattern)):
             member = f"config/{p.relative_to(root).as_posix()}"
-            if p.is_file() and not p.is_symlink() and member not in config_members:
+            if member in config_members or member in out:
+                continue
+            if p.is_symlink() or (p.is_file() and not _utf8(member)):
+                skipped.append(p.relative_to(root).as_posix())
+            elif p.is_file():  # a folder such as a Python virtualenv called .env is no env file
                 out[member] = p
     return list(out.values())
 
@@ -124,7 +162,7 @@ def create_backup(
     recipients = tuple(dict.fromkeys([*settings.encrypt_to, *recipients]))
     ar.parse_recipients(recipients)  # a typo in a key fails now, not after the packing
     created = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-    info = inspect_repo(repo.resolve(), need_history=kind in ("full", "code"))
+    info = inspect_repo(repo.resolve(), need_history=kind in ("full", "code"), need_worktree=kind != "code")
     output_dir = output_dir.resolve()
     if output_dir.exists() and not output_dir.is_dir():
         raise InputError(f"{output_dir}: exists and is not a folder", hint="pass another --output DIR")
@@ -177,8 +215,8 @@ def _create_in(
 
     if kind in ("full", "config"):
         config = _config_sources(root, settings, skipped)
+        envs = _env_sources(root, settings, config, skipped)
         sources += config
-        envs = _env_sources(root, settings, {m for m, _, _ in config})
         for p in envs:
             member = f"config/{p.relative_to(root).as_posix()}"
             raw = p.read_bytes()
@@ -224,7 +262,10 @@ def _create_in(
             if not mon:
                 notes.append(f"monitoring folder {settings.monitoring_dir}/ not found or empty")
     if skipped:
-        warnings.append(f"{len(skipped)} link(s) or special file(s) not backed up: {', '.join(skipped[:10])}")
+        warnings.append(
+            f"{len(skipped)} link(s), special file(s) or non-UTF-8 name(s) not backed up: "
+            + ", ".join(_shown(n) for n in skipped[:10])
+        )
 
     for member, _, _ in sources:
         bad = ar.safe_member_name(member)
@@ -307,8 +348,10 @@ def _create_in(
         )
     side = staging / (final.name + ".sha256")
     side.write_text(ar.sha256_line(digest, final.name), encoding="utf-8")
-    os.replace(tmp, final)
+    # The checksum first: stopped in between, an orphan .sha256 is left, not an archive that looks
+    # like an unverified backup.
     os.replace(side, final.with_name(final.name + ".sha256"))
+    os.replace(tmp, final)
     return BackupResult(
         archive=final,
         sha256=digest,

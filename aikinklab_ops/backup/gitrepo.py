@@ -76,16 +76,23 @@ class RepoInfo:
         return sorted(r.removeprefix("refs/tags/") for r in self.refs if r.startswith("refs/tags/"))
 
 
-def inspect_repo(path: Path, *, need_history: bool = True) -> RepoInfo:
+def inspect_repo(path: Path, *, need_history: bool = True, need_worktree: bool = False) -> RepoInfo:
     """Everything a backup needs to know, or an InputError that says how to fix the checkout."""
     if not path.is_dir():
         raise InputError(f"{path}: no such directory", hint="pass the repository with --repo DIR")
     try:
-        root = Path(git(["rev-parse", "--show-toplevel"], path).strip())
+        bare = git(["rev-parse", "--is-bare-repository"], path).strip() == "true"
+        top = ["--absolute-git-dir"] if bare else ["--show-toplevel"]
+        root = Path(git(["rev-parse", *top], path).strip())
     except GitError as err:
         raise InputError(
             f"{path}: not a git repository", hint="run the backup inside the app's repository or pass --repo DIR"
         ) from err
+    if bare and need_worktree:
+        raise InputError(
+            f"{root}: a bare repository has no working tree, so it has no configuration, environment files or assets",
+            hint="back up its history with 'backup create code', or pass the app's checkout with --repo DIR",
+        )
     if need_history and git(["rev-parse", "--is-shallow-repository"], root).strip() == "true":
         raise InputError(
             f"{root}: the repository is a shallow clone; a bundle of it would be missing history and could not be "
@@ -106,9 +113,11 @@ def inspect_repo(path: Path, *, need_history: bool = True) -> RepoInfo:
             rest = ref.removeprefix("refs/remotes/")
             remote_name, _, branch = rest.partition("/")
             if branch and branch != "HEAD":
-                # origin sorts first in practice; the first remote to name a branch wins.
-                remote.setdefault(f"refs/heads/{branch}", sha)
-                _ = remote_name
+                # origin's copy wins (the restore pushes back to origin); else the first remote by name.
+                if remote_name == "origin":
+                    remote[f"refs/heads/{branch}"] = sha
+                else:
+                    remote.setdefault(f"refs/heads/{branch}", sha)
         else:
             local[ref] = sha
     refs = dict(local)
@@ -124,6 +133,12 @@ def inspect_repo(path: Path, *, need_history: bool = True) -> RepoInfo:
         git(["rev-parse", "-q", "--verify", "HEAD^{commit}"], root, check=False).strip()
         or refs[f"refs/heads/{default}"]
     )
+    if not git(["symbolic-ref", "-q", "HEAD"], root, check=False).strip() and not git(
+        ["for-each-ref", "--count=1", "--contains", head, "refs/heads", "refs/tags", "refs/remotes"], root
+    ):
+        # Commits made on a detached HEAD are on no branch: without a ref they would not be bundled.
+        name = f"refs/heads/detached-HEAD-{head[:7]}"
+        refs[name if name not in refs else f"{name}-{len(refs)}"] = head
     remote_url = git(["config", "--get", "remote.origin.url"], root, check=False).strip() or None
     return RepoInfo(root, objects_dir, head, default, dict(sorted(refs.items())), clean_remote_url(remote_url))
 

@@ -62,6 +62,24 @@ def _inside(base: Path, path: Path) -> bool:
     return True
 
 
+def _blocked(into: Path, plan: dict[str, Path], repo_dest: Path | None) -> list[str]:
+    """Paths that even ``force`` must not replace, found before anything is written."""
+    out: list[str] = []
+    if repo_dest is not None and (repo_dest.is_symlink() or (repo_dest.exists() and not repo_dest.is_dir())):
+        out.append(str(repo_dest))
+    for dest in plan.values():
+        if dest.is_dir() and not dest.is_symlink():
+            out.append(str(dest))
+            continue
+        parent = dest.parent
+        while parent != into and parent != parent.parent:
+            if (parent.exists() or parent.is_symlink()) and not parent.is_dir():  # a file, or a dangling link
+                out.append(str(parent))
+                break
+            parent = parent.parent
+    return list(dict.fromkeys(out))
+
+
 def restore(
     archive: Path,
     *,
@@ -103,9 +121,16 @@ def restore(
     has_bundle = len(rows) != len(manifest["files"])
     plan = {r["path"]: _destination(into, r["path"]) for r in rows}
 
-    conflicts = [str(d) for d in plan.values() if d.exists() or d.is_symlink()]
     repo_dest = into / "repository"
-    if has_bundle and repo_dest.exists() and any(repo_dest.iterdir()):
+    blocked = _blocked(into, plan, repo_dest if has_bundle else None)
+    if blocked:
+        raise InputError(
+            f"{into}: {len(blocked)} path(s) in the way that --force does not replace (a file where the backup "
+            f"has a folder, a folder where it has a file, or a link), nothing restored: {', '.join(blocked[:5])}",
+            hint="move them out of the way, or restore into an empty folder with --into DIR",
+        )
+    conflicts = [str(d) for d in plan.values() if d.exists() or d.is_symlink()]
+    if has_bundle and repo_dest.is_dir() and any(repo_dest.iterdir()):
         conflicts.insert(0, str(repo_dest))
     if conflicts and not force:
         raise InputError(

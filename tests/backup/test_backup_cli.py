@@ -160,7 +160,7 @@ def test_status_against_the_rpo(app_repo: AppRepo, tmp_path: Path) -> None:
     code, out, _ = run(["backup", "status", "--output", "b"], tmp_path)
     assert code == 1 and "no verified backup" in out
 
-    archive = create_backup("config", repo=app_repo.path, output_dir=tmp_path / "b").archive
+    archive = create_backup("code", repo=app_repo.path, output_dir=tmp_path / "b").archive
     code, out, _ = run(["--format", "json", "backup", "status", "--output", "b"], tmp_path)
     assert code == 0 and json.loads(out)["checks"][0]["details"]["newest"] == str(archive)
 
