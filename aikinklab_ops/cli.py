@@ -24,7 +24,7 @@ from aikinklab_ops.errors import InputError, OpsError
 from aikinklab_ops.github.runtime import append_summary, mask_commands, write_outputs
 from aikinklab_ops.progress import StreamProgress
 from aikinklab_ops.report import Report
-from aikinklab_ops.report.formats import FORMATS, render, render_markdown
+from aikinklab_ops.report.formats import FORMATS, escape_data, render, render_markdown
 from aikinklab_ops.secrets import MASK, Redactor
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_EXTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -188,7 +188,6 @@ def main(
     handler = _setup_logging(stderr, redactor, args.verbose)
     work_dir = cwd or Path.cwd()
     ctx = CommandContext(
-        config_path=args.config,
         env=env,
         run=run_ctx,
         redactor=redactor,
@@ -244,8 +243,7 @@ def _error_document(
         doc = {"ok": False, "error": {"type": label, "message": message, "hint": hint, "exit_code": code}}
         stdout.write(_redacted_json(doc, redact) + "\n")
     elif fmt == "github":
-        text = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        stdout.write(redact(f"::error title=aikinklab-ops {command}::{text}") + "\n")
+        stdout.write(redact(f"::error title=aikinklab-ops {command}::{escape_data(message)}") + "\n")
 
 
 def _silence_stdout(stdout: TextIO) -> None:

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -308,24 +309,16 @@ def _create_in(
     verify_ids: list[Any] = []
     with open(tmp, "wb") as fh:
         sink = ar.HashingWriter(fh)
+        out: AbstractContextManager[Any] = nullcontext(sink)
         if encrypted:
             import pyrage
 
             one_time = pyrage.x25519.Identity.generate()
             verify_ids.append(one_time)
-            parsed = [*ar.parse_recipients(recipients), one_time.to_public()]
-            with ar.encrypting_sink(sink, parsed) as enc:
-                ar.write_tar_gz(
-                    enc,
-                    manifest_bytes,
-                    entries,
-                    level=settings.compression_level,
-                    progress=progress,
-                    created=created.timestamp(),
-                )
-        else:
+            out = ar.encrypting_sink(sink, [*ar.parse_recipients(recipients), one_time.to_public()])
+        with out as target:
             ar.write_tar_gz(
-                sink,
+                target,
                 manifest_bytes,
                 entries,
                 level=settings.compression_level,

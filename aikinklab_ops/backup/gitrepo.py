@@ -185,8 +185,8 @@ def bundle_heads(bundle: Path, cwd: Path) -> dict[str, str]:
 def drill(bundle: Path, scratch: Path, expected: Mapping[str, str]) -> dict[str, object]:
     """Prove the bundle restores: verify it, mirror-clone it, fsck the clone, compare every ref.
 
-    Returns what was found; raises GitError when git refuses, CheckFailed-worthy differences are
-    reported in ``missing``/``different`` for the caller to judge.
+    Raises GitError when git refuses. Refs that are absent from the clone or point elsewhere are
+    not an error here: they are returned in ``missing``/``different`` for the caller to judge.
     """
     target = scratch.resolve() / "drill.git"
     git(["clone", "-q", "--mirror", str(bundle), str(target)], scratch)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aikinklab_ops.backup import archive as ar
+from aikinklab_ops.backup.create import VERCEL_ENV_MEMBER
 from aikinklab_ops.backup.gitrepo import clone_bundle
 from aikinklab_ops.backup.verify import archive_checksum_check
 from aikinklab_ops.errors import InputError
@@ -26,7 +27,6 @@ from aikinklab_ops.progress import NullProgress, Progress
 from aikinklab_ops.report import Status
 
 STAGING_PREFIX = ".aikinklab-restore-staging-"
-_FOLDERS = {"config/": "config", "assets/": "assets", "monitoring/": "monitoring"}
 
 
 @dataclass(frozen=True)
@@ -48,9 +48,9 @@ class RestoreResult:
 
 
 def _destination(into: Path, member: str) -> Path:
-    for prefix, folder in _FOLDERS.items():
-        if member.startswith(prefix):
-            return into / folder / member[len(prefix) :]
+    # The target mirrors the archive's layout: config/…, assets/… and monitoring/… under ``into``.
+    if member.startswith(ar.LAYOUT_FOLDERS):
+        return into / member
     raise InputError(f"archive member {member!r} has no place in a restore", hint="this is not an aikinklab backup")
 
 
@@ -237,10 +237,7 @@ def next_steps(into: Path, manifest: dict[str, Any], has_bundle: bool) -> list[s
     elif "config/.env.example" in paths:
         steps.append(f"environment: cp {into / 'config/.env.example'} .env.local and fill in the values")
     if any(r.get("kind") == "vercel" for r in manifest["files"]):
-        steps.append(
-            "Vercel: the project's variable names and targets are in "
-            f"{into / 'config/.vercel/aikinklab-env-names.json'}"
-        )
+        steps.append(f"Vercel: the project's variable names and targets are in {into / VERCEL_ENV_MEMBER}")
     if has_bundle and manifest.get("repository", {}).get("remote"):
         steps.append(f"if the GitHub repository was lost: cd {repo} && git push --all origin && git push --tags origin")
     steps.append("deploy: aikinklab-ops deploy (or vercel deploy --prod), then aikinklab-ops verify")

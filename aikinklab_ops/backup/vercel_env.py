@@ -38,7 +38,10 @@ def fetch_env_names(creds: Credentials, *, session: requests.Session | None = No
     if resp.status_code != 200:
         code = None
         with contextlib.suppress(ValueError):
-            code = resp.json().get("error", {}).get("code")
+            body = resp.json()
+            error = body.get("error") if isinstance(body, dict) else None
+            found = error.get("code") if isinstance(error, dict) else None
+            code = found if isinstance(found, str) else None
         raise ApiError(
             f"Vercel: listing the project's environment variables answered HTTP {resp.status_code}",
             service="vercel",

@@ -1,13 +1,13 @@
 """CLI commands, one module each.
 
-A command module defines ``register(subparsers)``, which adds its parser and sets
-``handler=run`` on it; ``run(args, ctx)`` returns a ``Report`` or a ``Document``. Modules are
-discovered, so a new capability adds one file here and touches nothing shared.
+A command module defines ``register(subparsers)``, which adds its parser and sets a
+``handler`` on it (usually its ``run``); ``handler(args, ctx)`` returns a ``Report`` or a
+``Document``. Modules are discovered (those named ``_*`` are helpers, not commands), so a new
+capability adds one file here and touches nothing shared.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
@@ -42,7 +42,6 @@ class Document:
 
 @dataclass
 class CommandContext:
-    config_path: str | None
     env: Mapping[str, str]
     run: RunContext
     redactor: Redactor
@@ -68,7 +67,6 @@ class CommandContext:
 
 
 Result = Report | Document
-Handler = Callable[[argparse.Namespace, CommandContext], Result]
 
 
 def discover() -> list[Any]:

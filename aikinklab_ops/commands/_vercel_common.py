@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aikinklab_ops.commands import CommandContext
-from aikinklab_ops.errors import UsageError
+from aikinklab_ops.errors import OpsError, UsageError
 from aikinklab_ops.vercel import VercelClient, client_from_context
 from aikinklab_ops.vercel.settings import VercelSettings
 
@@ -26,3 +26,18 @@ def run_url(ctx: CommandContext) -> str | None:
     if repo and run.github_run_id:
         return f"{run.github_server_url}/{repo}/actions/runs/{run.github_run_id}"
     return None
+
+
+def inspector_url(client: VercelClient, deployment_id: str | None) -> str:
+    """The deployment's page in the Vercel dashboard, for a step output; empty when unknown.
+
+    Promote and rollback answers do not carry it, and a failed look-up must not fail a
+    production change that already happened.
+    """
+    if not deployment_id:
+        return ""
+    try:
+        found = client.get_deployment(deployment_id).get("inspectorUrl")
+    except OpsError:
+        return ""
+    return found if isinstance(found, str) else ""

@@ -12,6 +12,7 @@ from aikinklab_ops.backup.archive import load_identities
 from aikinklab_ops.commands import CommandContext, Document
 from aikinklab_ops.errors import ExternalError, OpsError
 from aikinklab_ops.github.releases import ReleaseStore
+from aikinklab_ops.progress import _human
 from aikinklab_ops.report import CheckResult, Report, Status
 
 
@@ -59,9 +60,14 @@ def _settings(ctx: CommandContext) -> BackupSettings:
     return BackupSettings.from_config(ctx.config)
 
 
-def _dir(ctx: CommandContext, value: str | None, settings: BackupSettings) -> Path:
-    path = Path(value or settings.output_dir)
+def resolve_path(ctx: CommandContext, value: str) -> Path:
+    """A path from the command line or the config, relative to the command's working directory."""
+    path = Path(value)
     return path if path.is_absolute() else ctx.cwd / path
+
+
+def _dir(ctx: CommandContext, value: str | None, settings: BackupSettings) -> Path:
+    return resolve_path(ctx, value or settings.output_dir)
 
 
 def store_for(ctx: CommandContext, settings: BackupSettings) -> ReleaseStore:
@@ -78,19 +84,10 @@ def store_for(ctx: CommandContext, settings: BackupSettings) -> ReleaseStore:
     )
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
 def run_create(args: argparse.Namespace, ctx: CommandContext) -> Report:
     settings = _settings(ctx)
     started = datetime.now(timezone.utc)
-    repo = Path(args.repo) if args.repo else ctx.cwd
-    repo = repo if repo.is_absolute() else ctx.cwd / repo
+    repo = resolve_path(ctx, args.repo) if args.repo else ctx.cwd
     store = store_for(ctx, settings) if args.publish else None  # fail on missing credentials before any work
     result = create_backup(
         args.type,
@@ -118,7 +115,7 @@ def run_create(args: argparse.Namespace, ctx: CommandContext) -> Report:
         CheckResult(
             "archive",
             Status.PASS,
-            f"{result.archive} ({_human(result.size)}) sha256 {result.sha256}",
+            f"{result.archive} ({_human(result.size, 'B')}) sha256 {result.sha256}",
             {
                 "path": str(result.archive),
                 "sha256": result.sha256,
@@ -165,10 +162,8 @@ def run_create(args: argparse.Namespace, ctx: CommandContext) -> Report:
 
 
 def run_verify(args: argparse.Namespace, ctx: CommandContext) -> Report:
-    path = Path(args.archive)
-    path = path if path.is_absolute() else ctx.cwd / path
-    ids = load_identities([Path(p) if Path(p).is_absolute() else ctx.cwd / p for p in args.identity])
-    return verify_backup(path, identities=ids, progress=ctx.progress())
+    ids = load_identities([resolve_path(ctx, p) for p in args.identity])
+    return verify_backup(resolve_path(ctx, args.archive), identities=ids, progress=ctx.progress())
 
 
 def run_list(args: argparse.Namespace, ctx: CommandContext) -> Document:
@@ -193,7 +188,7 @@ def run_list(args: argparse.Namespace, ctx: CommandContext) -> Document:
                 {
                     "where": "github",
                     "name": r.tag,
-                    "type": (r.archive_name or "?").split("_")[2] if r.archive_name else "?",
+                    "type": r.archive_name.split("_")[2] if r.archive_name else "?",
                     "created_at": r.created_at.isoformat(timespec="seconds"),
                     "size": sum(a.size for a in r.assets),
                     "encrypted": bool(r.archive_name and r.archive_name.endswith(".age")),
@@ -205,9 +200,8 @@ def run_list(args: argparse.Namespace, ctx: CommandContext) -> Document:
         lines.append("  none")
     for row in rows:
         mark = "ok " if row["verified"] else "?? "
-        lines.append(
-            f"  {mark}{row['where']:<6} {row['created_at']}  {row['type']:<6} {_human(row['size']):>10}  {row['name']}"
-        )
+        size = _human(row["size"], "B")
+        lines.append(f"  {mark}{row['where']:<6} {row['created_at']}  {row['type']:<6} {size:>10}  {row['name']}")
     if any(not r["verified"] for r in rows):
         lines.append("  (?? = no checksum beside it / not published: not a verified backup)")
     return Document({"directory": str(directory), "backups": rows}, "\n".join(lines))

@@ -11,6 +11,7 @@ from aikinklab_ops.commands import CommandContext, Document
 from aikinklab_ops.commands._vercel_common import make_client
 from aikinklab_ops.deploy import deployment_url, environments_from_config
 from aikinklab_ops.deploy.core import ENV_META
+from aikinklab_ops.deploy.wait import production_id
 from aikinklab_ops.errors import UsageError
 
 
@@ -41,7 +42,7 @@ def run_list(args: argparse.Namespace, ctx: CommandContext) -> Document:
         target = "production" if envs[env_name].is_production else None
     client = make_client(ctx)
     project = client.get_project()
-    current = ((project.get("targets") or {}).get("production") or {}).get("id")
+    current = production_id(project)
     source = client.list_deployments(target=target, limit=min(args.limit, 100))
     if env_name and target is None:
         source = (d for d in source if (d.get("meta") or {}).get(ENV_META) == env_name)

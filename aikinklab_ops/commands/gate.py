@@ -7,7 +7,6 @@ files); relative paths on the command line are relative to the working directory
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from aikinklab_ops.commands import CommandContext
 from aikinklab_ops.errors import UsageError
 from aikinklab_ops.gates import GATE_NAMES, GateInputs, run_gates, select_gates
 from aikinklab_ops.github.checks import GitHubChecks
+from aikinklab_ops.github.deployments import read_event
 from aikinklab_ops.report import Report
 
 
@@ -73,14 +73,12 @@ def default_sha(ctx: CommandContext) -> str | None:
     check runs belong to the pull request's head, which only the event payload names.
     """
     run = ctx.run
-    if run.github_event_name in ("pull_request", "pull_request_target") and run.github_event_path:
-        try:
-            event = json.loads(Path(run.github_event_path).read_text(encoding="utf-8"))
-            head = event["pull_request"]["head"]["sha"]
-        except (OSError, ValueError, KeyError, TypeError):
-            head = None
-        if isinstance(head, str) and head:
-            return head
+    if run.github_event_name in ("pull_request", "pull_request_target"):
+        pr = read_event(run.github_event_path).get("pull_request")
+        head = pr.get("head") if isinstance(pr, dict) else None
+        sha = head.get("sha") if isinstance(head, dict) else None
+        if isinstance(sha, str) and sha:
+            return sha
     return run.github_sha
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from aikinklab_ops.commands import CommandContext, Document
 from aikinklab_ops.errors import InputError, UsageError
+from aikinklab_ops.github.issues import IssueTracker
 from aikinklab_ops.incident import (
     Incident,
     IncidentSettings,
@@ -80,7 +81,7 @@ def register(sub: Any) -> None:
     rs.set_defaults(handler=run_resolve)
 
 
-def _context(ctx: CommandContext) -> tuple[IncidentSettings, Any]:
+def _context(ctx: CommandContext) -> tuple[IncidentSettings, IssueTracker | None]:
     settings = build_incident_settings(ctx.config, cwd=ctx.cwd)
     creds = ctx.run.credentials
     tracker = build_tracker(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from aikinklab_ops.incident import build_incident_settings, build_tracker
 from aikinklab_ops.monitor import build_monitor_settings, parse_duration, run_monitor
 from aikinklab_ops.monitor.core import BackupCheck
 from aikinklab_ops.report import CheckResult, Report
+from aikinklab_ops.secrets import url_secrets
 
 
-def _duration(flag: str) -> Any:
+def _duration(flag: str) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             return parse_duration(text, where=flag)
@@ -68,6 +70,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
     settings = build_monitor_settings(
         cfg, cwd=ctx.cwd, url=args.url, duration_s=args.duration, interval_s=args.interval, history=args.history
     )
+    for secret in url_secrets(settings.url):  # a preview's bypass token in --url must not reach a log
+        ctx.redactor.add(secret)
     inc = None
     tracker = None
     if settings.incidents and not args.no_incident:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from aikinklab_ops.commands import CommandContext
-from aikinklab_ops.commands._vercel_common import make_client, positive_seconds
+from aikinklab_ops.commands._vercel_common import inspector_url, make_client, positive_seconds
 from aikinklab_ops.deploy import DeploySettings, promote
 from aikinklab_ops.report import CheckResult, Report, Status
 
@@ -49,9 +49,12 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
         "new_deployment_id": result.new_deployment_id,
     }
     check = CheckResult("promote", Status.PASS if result.ok else Status.FAIL, result.message, details)
+    serving = result.new_deployment_id or result.deployment_id
     outputs = {
-        "deployment-id": result.new_deployment_id or result.deployment_id,
+        "deployment-id": serving,
         "url": result.url,
+        "inspector-url": inspector_url(client, serving),
+        "environment": "production",
         "previous-deployment-id": result.previous_deployment_id or "",
         "outcome": result.outcome,
     }

@@ -11,7 +11,7 @@ from typing import Any
 from aikinklab_ops.backup import BackupSettings, restore
 from aikinklab_ops.backup.archive import load_identities
 from aikinklab_ops.commands import CommandContext, Document
-from aikinklab_ops.commands.backup import store_for
+from aikinklab_ops.commands.backup import resolve_path, store_for
 from aikinklab_ops.errors import UsageError
 
 
@@ -25,19 +25,14 @@ def register(sub: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def _abs(ctx: CommandContext, value: str) -> Path:
-    p = Path(value)
-    return p if p.is_absolute() else ctx.cwd / p
-
-
 def run(args: argparse.Namespace, ctx: CommandContext) -> Document:
     if bool(args.archive) == bool(args.tag):
         raise UsageError(
             "restore needs exactly one of ARCHIVE or --tag TAG", hint="aikinklab-ops restore FILE --into DIR"
         )
     settings = BackupSettings.from_config(ctx.config)
-    into = _abs(ctx, args.into or "restore")
-    ids = load_identities([_abs(ctx, p) for p in args.identity])
+    into = resolve_path(ctx, args.into or "restore")
+    ids = load_identities([resolve_path(ctx, p) for p in args.identity])
     started = time.monotonic()
     if args.tag:
         # Downloads go next to the target (same disk), not to a /tmp that may be too small.
@@ -47,7 +42,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Document:
         if args.tag:
             archive, expected = store_for(ctx, settings).download(args.tag, Path(tmp), progress=ctx.progress())
         else:
-            archive = _abs(ctx, args.archive)
+            archive = resolve_path(ctx, args.archive)
         result = restore(
             archive,
             into=into,

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from aikinklab_ops.commands import CommandContext
-from aikinklab_ops.commands._vercel_common import make_client, positive_seconds
+from aikinklab_ops.commands._vercel_common import inspector_url, make_client, positive_seconds
 from aikinklab_ops.deploy import DeploySettings, rollback
 from aikinklab_ops.report import CheckResult, Report, Status
 
@@ -55,10 +55,14 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
     if result.ok and result.dry_run:
         status = Status.SKIP
     check = CheckResult("rollback", status, result.message, details)
+    serving = result.from_deployment if result.dry_run else result.to_deployment
     outputs = {
+        "deployment-id": serving or "",
+        "url": result.to_url,
+        "inspector-url": inspector_url(client, serving),
+        "environment": "production",
         "from-deployment": result.from_deployment or "",
         "to-deployment": result.to_deployment or "",
-        "url": result.to_url,
         "dry-run": "true" if result.dry_run else "false",
     }
     return Report("rollback", (check,), target="production", duration_s=time.monotonic() - t0, outputs=outputs)

@@ -13,6 +13,7 @@ from aikinklab_ops.secrets import looks_secret
 
 VERCEL_API_DEFAULT = "https://api.vercel.com"
 GITHUB_API_DEFAULT = "https://api.github.com"
+GITHUB_SERVER_DEFAULT = "https://github.com"
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class RunContext:
     github_head_ref: str | None = None
     github_sha: str | None = None
     github_run_id: str | None = None
-    github_server_url: str = "https://github.com"
+    github_server_url: str = GITHUB_SERVER_DEFAULT
     github_event_path: str | None = None
     github_job: str | None = None
     # Values of every secret-looking variable, for redaction; never rendered.
@@ -70,7 +71,7 @@ def load_context(env: Mapping[str, str]) -> RunContext:
         github_head_ref=_get(env, "GITHUB_HEAD_REF"),
         github_sha=_get(env, "GITHUB_SHA"),
         github_run_id=_get(env, "GITHUB_RUN_ID"),
-        github_server_url=(_get(env, "GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        github_server_url=(_get(env, "GITHUB_SERVER_URL") or GITHUB_SERVER_DEFAULT).rstrip("/"),
         github_event_path=_get(env, "GITHUB_EVENT_PATH"),
         github_job=_get(env, "GITHUB_JOB"),
         secret_values=secrets,

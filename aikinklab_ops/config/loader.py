@@ -101,19 +101,26 @@ class Config:
         return masked
 
 
+def _property_schema(sch: Mapping[str, Any], key: Any) -> Mapping[str, Any]:
+    extra = sch.get("additionalProperties")
+    sub: Mapping[str, Any] = sch.get("properties", {}).get(key, extra if isinstance(extra, dict) else {})
+    return sub
+
+
+def _items_schema(sch: Mapping[str, Any]) -> Mapping[str, Any]:
+    items = sch.get("items", {})
+    return items if isinstance(items, dict) else {}
+
+
 def _mask(value: Any, sch: Mapping[str, Any], secrets: set[str]) -> Any:
     if sch.get("x-secret") and value not in (None, ""):
         return MASK
     if isinstance(value, dict):
-        props = sch.get("properties", {})
-        extra = sch.get("additionalProperties")
         for k, v in value.items():
-            sub = props.get(k, extra if isinstance(extra, dict) else {})
-            value[k] = _mask(v, sub, secrets)
+            value[k] = _mask(v, _property_schema(sch, k), secrets)
         return value
     if isinstance(value, list):
-        items = sch.get("items", {})
-        return [_mask(v, items if isinstance(items, dict) else {}, secrets) for v in value]
+        return [_mask(v, _items_schema(sch), secrets) for v in value]
     if isinstance(value, str) and value in secrets:
         return MASK
     if isinstance(value, (int, float)) and not isinstance(value, bool) and str(value) in secrets:
@@ -288,14 +295,11 @@ def _schema_secrets(value: Any, sch: Mapping[str, Any], out: list[str]) -> None:
     if sch.get("x-secret") and isinstance(value, str) and value:
         out.append(value)
     if isinstance(value, dict):
-        props = sch.get("properties", {})
-        extra = sch.get("additionalProperties")
         for k, v in value.items():
-            _schema_secrets(v, props.get(k, extra if isinstance(extra, dict) else {}), out)
+            _schema_secrets(v, _property_schema(sch, k), out)
     elif isinstance(value, list):
-        items = sch.get("items", {})
         for v in value:
-            _schema_secrets(v, items if isinstance(items, dict) else {}, out)
+            _schema_secrets(v, _items_schema(sch), out)
 
 
 def load_config(

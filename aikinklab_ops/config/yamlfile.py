@@ -55,7 +55,7 @@ def _construct_timestamp(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any
     """YAML reads ``2027-13-01`` as a date and Python refuses it; say where, not ValueError."""
     try:
         return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[no-untyped-call]
-    except ValueError as err:
+    except (ValueError, AttributeError) as err:  # AttributeError: `!!timestamp foo`, no date at all
         raise ConfigError(
             f"{loader.name}:{node.start_mark.line + 1}: {node.value!r} is not a real date ({err})",
             hint="write a date that exists, as YYYY-MM-DD (e.g. 2027-01-31)",

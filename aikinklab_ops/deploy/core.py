@@ -340,8 +340,8 @@ def _assign_aliases(
             answer = client.assign_alias(dep_id, alias)
         except OpsError as err:
             reverted, stuck = _revert(client, done)
-            message = f"alias {alias} failed: {getattr(err, 'message', str(err))}"
-            if getattr(err, "hint", None):
+            message = f"alias {alias} failed: {err.message}"
+            if err.hint:
                 message += f" (fix: {err.hint})"
             if reverted:
                 message += f"; put back {', '.join(reverted)} on the deployments they served before"

@@ -32,7 +32,6 @@ OUTPUT_DIR = ".vercel/output"
 DEFAULT_IGNORED_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".vercel", ".next", ".cache", "__pycache__"})
 _VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 DEFAULT_IGNORED_FILES = ("npm-debug.log*", "yarn-error.log*", ".DS_Store", "*.swp", ".vercelignore")
-ENV_FILES = (".env", ".env.*")
 _BUF = 1 << 20
 _local = threading.local()
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from aikinklab_ops.github.deployments import read_event
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,6 @@ def _git(path: Path, *args: str) -> str | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def _event(path: str | None) -> dict[str, Any]:
-    if not path:
-        return {}
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def gather_git_metadata(
     path: Path,
     *,
@@ -68,7 +59,7 @@ def gather_git_metadata(
     server_url: str = "https://github.com",
 ) -> GitMetadata:
     """Best effort: the event payload first, then ``git`` in ``path``; a field nobody knows is left out."""
-    event = _event(event_path)
+    event = read_event(event_path)
     message = author = None
     head = event.get("head_commit") if isinstance(event.get("head_commit"), dict) else None
     pr = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else None

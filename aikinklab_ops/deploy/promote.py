@@ -10,11 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from aikinklab_ops.deploy.core import ENV_META, DeployResult, deployment_url
 from aikinklab_ops.deploy.settings import PollPolicy
-from aikinklab_ops.deploy.wait import build_log_tail, wait_for_alias_job, wait_for_deployment
+from aikinklab_ops.deploy.wait import build_log_tail, production_id, wait_for_alias_job, wait_for_deployment
 from aikinklab_ops.errors import CheckFailed, OpsError, UsageError
 from aikinklab_ops.vercel.client import REQUEST_KEY, Deployment, VercelClient, new_request_key
 from aikinklab_ops.vercel.errors import VercelApiError
@@ -45,12 +44,7 @@ class RollbackResult:
 
 def current_production_id(client: VercelClient, project_id: str | None = None) -> str | None:
     """The deployment production serves now, if any."""
-    return _production_id(client.get_project(client.require_project(project_id)))
-
-
-def _production_id(project: dict[str, Any]) -> str | None:
-    prod = (project.get("targets") or {}).get("production")
-    return str(prod["id"]) if isinstance(prod, dict) and prod.get("id") else None
+    return production_id(client.get_project(client.require_project(project_id)))
 
 
 def _check_project(client: VercelClient, dep: Deployment, project_id: str) -> None:
@@ -116,7 +110,7 @@ def promote(
     _check_project(client, dep, pid)
     _require_ready(dep, "promoted")
     project = client.get_project(pid)
-    current = _production_id(project)
+    current = production_id(project)
     url = deployment_url(dep)
     if current == dep_id:
         return PromoteResult(
@@ -134,7 +128,7 @@ def promote(
     try:
         status = client.promote(dep_id, project_id=pid)
     except VercelApiError as err:
-        if err.status == 409 and _production_id(client.get_project(pid)) == dep_id:
+        if err.status == 409 and production_id(client.get_project(pid)) == dep_id:
             return PromoteResult(
                 True, dep_id, url, current, "already-current", f"{dep_id} is already the current production deployment"
             )
@@ -283,7 +277,7 @@ def rollback(
     poll = poll or PollPolicy()
     pid = client.require_project(project_id)
     project = client.get_project(pid)
-    current = _production_id(project)
+    current = production_id(project)
     if current is None:
         raise CheckFailed(
             f"project {pid} has no current production deployment: nothing to roll back from",

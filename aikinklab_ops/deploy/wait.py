@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +19,10 @@ class WaitOutcome:
     deployment: Deployment
     state: str
     timed_out: bool = False
-    # READY for production but not serving it: an earlier rollback pins production (Vercel then
-    # stops moving the production domains to new builds until a promote), or the project does not
-    # auto-assign its domains.
-    not_promoted: str | None = None  # why, when READY for production but not serving it
+    # Why a deployment is READY for production but not serving it: an earlier rollback pins
+    # production (Vercel then stops moving the production domains to new builds until a promote),
+    # or the project does not auto-assign its domains.
+    not_promoted: str | None = None
 
     @property
     def alias_error(self) -> dict[str, Any] | None:
@@ -93,6 +93,12 @@ def build_log_tail(client: VercelClient, deployment_id: str, lines: int) -> tupl
     return tuple(out[-lines:])
 
 
+def production_id(project: Mapping[str, Any]) -> str | None:
+    """The id of the deployment a project's production serves now, if any."""
+    prod = (project.get("targets") or {}).get("production")
+    return str(prod["id"]) if isinstance(prod, dict) and prod.get("id") else None
+
+
 @dataclass(frozen=True)
 class AliasJob:
     status: str  # succeeded, failed, skipped, timeout
@@ -117,7 +123,6 @@ def wait_for_alias_job(
         project = client.get_project()
         req = project.get("lastAliasRequest")
         req = req if isinstance(req, dict) else None
-        current = ((project.get("targets") or {}).get("production") or {}).get("id")
         if req and req.get("toDeploymentId") == deployment_id:
             status = str(req.get("jobStatus") or "pending")
             if status != last:
@@ -126,7 +131,7 @@ def wait_for_alias_job(
                     on_status(status)
             if status in ("succeeded", "failed", "skipped"):
                 return AliasJob(status, req)
-        elif current == deployment_id:
+        elif production_id(project) == deployment_id:
             return AliasJob("succeeded", req)
         remaining = timeout_s - (clock() - t0)
         if remaining <= 0:

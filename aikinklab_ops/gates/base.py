@@ -72,10 +72,10 @@ def read_text(path: Path, what: str, produced_by: str) -> str:
 
 
 def parse_yaml_input(text: str, name: str) -> tuple[Any, dict[tuple[str | int, ...], int]]:
-    """``parse_yaml`` for a gate's input file; values YAML cannot build (``2027-13-01``) are named, not raised."""
+    """``parse_yaml`` for a gate's input file, where a value PyYAML cannot build is the file's fault."""
     try:
         return parse_yaml(text, name)
-    except (ValueError, TypeError) as err:  # PyYAML's constructors raise these for a date like 2027-13-01
+    except (ValueError, TypeError) as err:  # PyYAML's constructors raise these for e.g. ``!!int abc``
         raise InputError(
             f"{name}: not valid YAML: {err}", hint="quote the value, or write a real date as YYYY-MM-DD"
         ) from err

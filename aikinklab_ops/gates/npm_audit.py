@@ -100,7 +100,7 @@ def _metadata_counts(doc: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return counts if isinstance(counts, Mapping) else None
 
 
-def _parse_v2(doc: Mapping[str, Any], name: str) -> list[Finding]:
+def _parse_v2(doc: Mapping[str, Any]) -> list[Finding]:
     vulns = doc.get("vulnerabilities")
     if not isinstance(vulns, Mapping):
         raise AuditUnusable("`vulnerabilities` is missing or not a mapping")
@@ -161,7 +161,7 @@ def _parse_v2(doc: Mapping[str, Any], name: str) -> list[Finding]:
     return findings
 
 
-def _parse_v1(doc: Mapping[str, Any], name: str) -> list[Finding]:
+def _parse_v1(doc: Mapping[str, Any]) -> list[Finding]:
     advisories = doc.get("advisories")
     if not isinstance(advisories, Mapping):
         raise AuditUnusable("`advisories` is not a mapping")
@@ -250,9 +250,9 @@ def parse_audit(text: str, name: str) -> AuditDocument:
             "the audit endpoint refused the request" + (f": {doc.get('message')}" if doc.get("message") else "")
         )
     if doc.get("auditReportVersion") == 2 or "vulnerabilities" in doc:
-        return AuditDocument(name, "npm >= 7 (auditReportVersion 2)", tuple(_parse_v2(doc, name)))
+        return AuditDocument(name, "npm >= 7 (auditReportVersion 2)", tuple(_parse_v2(doc)))
     if "advisories" in doc:
-        return AuditDocument(name, "npm 6", tuple(_parse_v1(doc, name)))
+        return AuditDocument(name, "npm 6", tuple(_parse_v1(doc)))
     raise AuditUnusable("not an npm audit report: no `vulnerabilities` (npm >= 7) or `advisories` (npm 6)")
 
 

@@ -27,15 +27,13 @@ from typing import Any
 
 from aikinklab_ops.config import Config
 from aikinklab_ops.errors import InputError
-from aikinklab_ops.gates.base import GateContext, require_file
+from aikinklab_ops.gates.base import GateContext, read_text
 from aikinklab_ops.gates.settings import Budget, GateInputs, build_settings
 from aikinklab_ops.report import CheckResult, Status, run_check
 
 NAME = "performance"
 LABEL = "Performance benchmarks met"
 LAB_PRODUCER = "the Lighthouse step: `lhci collect` (writes .lighthouseci/lhr-*.json) or `lighthouse URL --output=json`"
-FIELD_PRODUCER = "the step that exports field Web Vitals (p75), e.g. from the CrUX API or your RUM tool"
-AGGREGATES = ("optimistic", "median", "pessimistic")
 _SHORT = {
     "largest-contentful-paint": "LCP",
     "cumulative-layout-shift": "CLS",
@@ -119,11 +117,7 @@ def _finite(x: Any) -> bool:
 
 
 def _load_json(path: Path, what: str, producer: str) -> Any:
-    require_file(path, what, producer)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{path}: cannot read ({what}): {err}") from err
+    text = read_text(path, what, producer)
     if not text.strip():
         raise InputError(f"{path}: empty file ({what})", hint=f"it is usually written by {producer}")
     try:

@@ -19,7 +19,6 @@ from aikinklab_ops.http import describe_transport_error, make_retry
 
 # Check-run conclusions that do not block a deploy.
 _OK_CONCLUSIONS = frozenset({"success", "neutral", "skipped"})
-_PENDING_RUN_STATES = frozenset({"queued", "in_progress", "waiting", "requested", "pending"})
 
 
 @dataclass(frozen=True)

@@ -27,18 +27,26 @@ _PR_REF = re.compile(r"^refs/pull/(\d+)/(?:merge|head)$")
 T = TypeVar("T")
 
 
+def read_event(event_path: str | None) -> dict[str, Any]:
+    """The Actions event payload (``GITHUB_EVENT_PATH``); empty when there is none or it is unreadable,
+    since every field taken from it is a best-effort default."""
+    if not event_path:
+        return {}
+    try:
+        data = json.loads(Path(event_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def pull_request_number(event_path: str | None, ref: str | None) -> int | None:
     """The pull request this run is for: from the event payload, else from ``refs/pull/N/merge``."""
-    if event_path:
-        try:
-            event = json.loads(Path(event_path).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            event = {}
-        pr = event.get("pull_request") if isinstance(event, dict) else None
-        if isinstance(pr, dict) and isinstance(pr.get("number"), int):
-            return int(pr["number"])
-        if isinstance(event, dict) and isinstance(event.get("number"), int) and pr is not None:
-            return int(event["number"])
+    event = read_event(event_path)
+    pr = event.get("pull_request")
+    if isinstance(pr, dict) and isinstance(pr.get("number"), int):
+        return int(pr["number"])
+    if isinstance(event.get("number"), int) and pr is not None:
+        return int(event["number"])
     m = _PR_REF.match(ref or "")
     return int(m.group(1)) if m else None
 
@@ -60,7 +68,6 @@ class GitHubDeployments:
         api_url: str = "https://api.github.com",
         timeout: int = 15,
         retries: int = 3,
-        throttle: bool = False,
     ) -> None:
         from github import Auth, Github
 
@@ -76,11 +83,12 @@ class GitHubDeployments:
         self.api_url = api_url.rstrip("/")
         self._gh = Github(
             auth=Auth.Token(token),
-            base_url=api_url.rstrip("/"),
+            base_url=self.api_url,
             timeout=timeout,
             retry=retries,
-            seconds_between_requests=0.25 if throttle else None,
-            seconds_between_writes=1.0 if throttle else None,
+            # A deploy makes a handful of calls: PyGithub's pacing between them would only add delay.
+            seconds_between_requests=None,
+            seconds_between_writes=None,
             lazy=True,
         )
         self._repo = self._gh.get_repo(repository)
@@ -157,8 +165,9 @@ class GitHubDeployments:
         state = "success" if ok else "failure"
         self._call(f"deployment status {state}", lambda: dep.create_status(state, **kwargs))
 
-    def upsert_pr_comment(self, number: int, body: str, *, marker: str = PREVIEW_MARKER) -> tuple[int, bool]:
-        """Create or edit the one comment that carries ``marker``; returns (comment id, created)."""
+    def upsert_pr_comment(self, number: int, body: str) -> tuple[int, bool]:
+        """Create or edit the one comment that carries ``PREVIEW_MARKER``; returns (comment id, created)."""
+        marker = PREVIEW_MARKER
         text = body if marker in body else f"{marker}\n{body}"
         issue = self._call(f"get pull request #{number}", lambda: self._repo.get_issue(number))
         comments = self._call("list comments", lambda: list(issue.get_comments()))

@@ -18,7 +18,7 @@ import requests
 from github import Auth, Github, GithubException, GithubRetry
 from github.Issue import Issue
 
-from aikinklab_ops.errors import ApiError, ExternalError
+from aikinklab_ops.errors import ApiError, ExternalError, OpsError
 from aikinklab_ops.http import USER_AGENT, describe_transport_error
 
 T = TypeVar("T")
@@ -95,11 +95,10 @@ class IssueTracker:
         api_url: str = "https://api.github.com",
         timeout_s: float = 15.0,
         read_retries: int = 3,
-        client: Github | None = None,
     ) -> None:
         self.repository = repository
         self.api_url = api_url.rstrip("/")
-        self._gh = client or Github(
+        self._gh = Github(
             auth=Auth.Token(token),
             base_url=self.api_url,
             timeout=max(1, math.ceil(timeout_s)),
@@ -114,15 +113,16 @@ class IssueTracker:
         self._repo = self._gh.get_repo(repository)
         self._issues: dict[int, Issue] = {}
 
+    def _error(self, err: GithubException | requests.RequestException, doing: str) -> OpsError:
+        if isinstance(err, GithubException):
+            return _api_error(err, doing)
+        return ExternalError(f"GitHub: {doing} failed: {describe_transport_error(err, self.api_url)}", hint=_hint(None))
+
     def _call(self, doing: str, fn: Callable[[], T]) -> T:
         try:
             return fn()
-        except GithubException as err:
-            raise _api_error(err, doing) from err
-        except requests.RequestException as err:
-            raise ExternalError(
-                f"GitHub: {doing} failed: {describe_transport_error(err, self.api_url)}", hint=_hint(None)
-            ) from err
+        except (GithubException, requests.RequestException) as err:
+            raise self._error(err, doing) from err
 
     def _issue(self, number: int) -> Issue:
         if number not in self._issues:
@@ -191,18 +191,14 @@ class IssueTracker:
         people = list(assignees)
         if people:
             kwargs["assignees"] = people
-        last: BaseException | None = None
+        doing = "creating the incident issue"
+        last: GithubException | requests.RequestException | None = None
         for _ in range(max(1, attempts)):
             try:
                 issue = self._repo.create_issue(**kwargs)
             except (GithubException, requests.RequestException) as err:
                 if not _lost_answer(err):
-                    if isinstance(err, GithubException):
-                        raise _api_error(err, "creating the incident issue") from err
-                    raise ExternalError(
-                        f"GitHub: creating the incident issue failed: {describe_transport_error(err, self.api_url)}",
-                        hint=_hint(None),
-                    ) from err
+                    raise self._error(err, doing) from err
                 last = err
                 existing = self.find_open(marker, search_label)
                 if existing is not None:
@@ -211,16 +207,9 @@ class IssueTracker:
             self._issues[issue.number] = issue
             return _ref(issue), True
         assert last is not None
-        if isinstance(last, GithubException):
-            final = _api_error(last, "creating the incident issue")
-            final.message += " (no issue with the incident's marker exists, so rerunning is safe)"
-            raise final from last
-        raise ExternalError(
-            f"GitHub: creating the incident issue failed: "
-            f"{describe_transport_error(last, self.api_url)}"  # type: ignore[arg-type]
-            " (no issue with the incident's marker exists, so rerunning is safe)",
-            hint=_hint(None),
-        ) from last
+        final = self._error(last, doing)
+        final.message += " (no issue with the incident's marker exists, so rerunning is safe)"
+        raise final from last
 
     def labels_of(self, number: int) -> tuple[str, ...]:
         """The issue's labels as last read (the search that found it, or a fresh read)."""

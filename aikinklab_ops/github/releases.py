@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import quote
 
-import github
 import requests
 from github import Auth, Github, GithubException
 from github.GithubRetry import GithubRetry
@@ -33,6 +33,9 @@ from github.GithubRetry import GithubRetry
 from aikinklab_ops.errors import ApiError, ExternalError, InputError
 from aikinklab_ops.http import IDEMPOTENT, make_session, transport_error
 from aikinklab_ops.progress import NullProgress, Progress
+
+# aikinklab_ops.backup.archive is imported inside the methods that use it: the backup package
+# imports this module, so importing it here would be circular.
 
 GZIP = "application/gzip"
 PARTS_SUFFIX = ".parts.json"
@@ -314,6 +317,8 @@ class ReleaseStore:
         progress: Progress | None = None,
     ) -> RemoteBackup:
         """Draft prerelease, assets, then publish; a failure deletes the draft and says so."""
+        from aikinklab_ops.backup.archive import sha256_line
+
         progress = progress or NullProgress()
         tag = self.free_tag(tag)
         kwargs: dict[str, Any] = {"draft": True, "prerelease": True, "make_latest": "false"}
@@ -333,12 +338,8 @@ class ReleaseStore:
                         length = min(part_size, size - offset)
                         name = f"{archive.name}.part{i:03d}"
                         h = hashlib.sha256()
-                        fh.seek(offset)
-                        left = length
-                        while left:
-                            chunk = fh.read(min(CHUNK, left))
+                        for chunk in _Range(fh, offset, length, NullProgress()):
                             h.update(chunk)
-                            left -= len(chunk)
                         self._upload(release, name, fh, offset, length, GZIP, progress)
                         parts.append({"name": name, "size": length, "sha256": h.hexdigest()})
                     index = {"archive": archive.name, "size": size, "sha256": sha256, "parts": parts}
@@ -347,7 +348,7 @@ class ReleaseStore:
                 else:
                     self._upload(release, archive.name, fh, 0, size, GZIP, progress)
             progress.finish()
-            line = f"{sha256}  {archive.name}\n".encode()
+            line = sha256_line(sha256, archive.name).encode()
             self._upload_bytes(release, archive.name + ".sha256", line, "text/plain")
             published = self._write(
                 f"publishing release {tag}",
@@ -365,10 +366,7 @@ class ReleaseStore:
         return RemoteBackup(published.tag_name, published.id, created, False, published.html_url or "", assets)
 
     def _upload_bytes(self, release: Any, name: str, data: bytes, content_type: str) -> None:
-        import io
-
-        bio = io.BytesIO(data)
-        self._upload(release, name, bio, 0, len(data), content_type, NullProgress())  # type: ignore[arg-type]
+        self._upload(release, name, io.BytesIO(data), 0, len(data), content_type, NullProgress())
 
     def _upload(
         self, release: Any, name: str, fh: BinaryIO, offset: int, length: int, content_type: str, progress: Progress
@@ -418,20 +416,16 @@ class ReleaseStore:
     # ------------------------------------------------------------------ downloading
 
     def find(self, tag: str) -> RemoteBackup:
-        def go() -> RemoteBackup:
+        try:
             rel = self._r().get_release(tag)
             assets = tuple(Asset(a.id, a.name, a.size, a.url) for a in rel.assets)
             return RemoteBackup(rel.tag_name, rel.id, rel.created_at, bool(rel.draft), rel.html_url or "", assets)
-
-        try:
-            result: RemoteBackup = go()
         except GithubException as err:
             if err.status == 404:
                 raise InputError(
                     f"no release tagged {tag} in {self.repository}", hint="see 'aikinklab-ops backup list --remote'"
                 ) from err
             raise _api_error(err, f"reading release {tag}") from err
-        return result
 
     def download(self, tag: str, dest: Path, progress: Progress | None = None) -> tuple[Path, str]:
         """Download a backup release into ``dest``; returns the archive path and its expected SHA-256."""
@@ -446,7 +440,7 @@ class ReleaseStore:
             )
         session = make_session(timeout=(10.0, self._timeout))
         session.headers["Authorization"] = f"Bearer {self._token}"
-        from aikinklab_ops.backup.archive import read_sha256_file
+        from aikinklab_ops.backup.archive import read_sha256_file, sha256_file
 
         side_path = dest / side.name
         self._fetch(session, side, side_path, NullProgress())
@@ -474,7 +468,7 @@ class ReleaseStore:
                     raise InputError(f"release {tag}: part {part['name']} is missing", hint="use another backup")
                 part_path = dest / part["name"]
                 self._fetch(session, asset, part_path, progress)
-                got = _sha256(part_path)
+                got = sha256_file(part_path)
                 if got != part["sha256"]:
                     raise InputError(f"release {tag}: part {part['name']} has the wrong SHA-256", hint="download again")
                 with open(part_path, "rb") as src:
@@ -499,14 +493,3 @@ class ReleaseStore:
                         progress.advance(len(chunk))
         except requests.RequestException as err:
             raise transport_error(err, asset.url, "GitHub") from err
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-__all__ = ["Asset", "ReleaseStore", "RemoteBackup", "github"]

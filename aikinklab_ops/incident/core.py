@@ -70,7 +70,7 @@ class Incident:
             return CheckResult(name, Status.FAIL, summary + f"; failed: {', '.join(failed)}", details)
         return CheckResult(name, Status.PASS, summary, details)
 
-    def to_report(self, *, duration_s: float = 0.0) -> Report:
+    def to_report(self) -> Report:
         checks = tuple(CheckResult(o.channel, o.status, o.summary, dict(o.details)) for o in self.outcomes)
         outputs = {
             "key": self.key,
@@ -86,7 +86,6 @@ class Incident:
             checks,
             target=f"{self.key} ({self.severity.value})",
             started_at=self.started_at,
-            duration_s=duration_s,
             outputs=outputs,
         )
 
@@ -175,10 +174,6 @@ def _notify(
     return out
 
 
-def _find(store: IncidentStore, key: str) -> Record | None:
-    return store.find(key)
-
-
 def open_incident(
     settings: IncidentSettings,
     *,
@@ -210,10 +205,8 @@ def open_incident(
     senders = _Senders(ssl_context, session)
     store = _store(settings, github)
     outcomes: list[ChannelOutcome] = []
-    existing: Record | None = None
-    try:
-        existing = _find(store, key)
-    except OpsError as err:
+
+    def without_store(err: OpsError) -> Incident:
         return _open_without_store(
             settings,
             store,
@@ -228,6 +221,12 @@ def open_incident(
             when=when,
             senders=senders,
         )
+
+    existing: Record | None = None
+    try:
+        existing = store.find(key)
+    except OpsError as err:
+        return without_store(err)
     if existing is None:
         message = render_alert(
             severity=severity,
@@ -245,20 +244,7 @@ def open_incident(
         try:
             record: Record | None = store.create(state, message.text)
         except OpsError as err:
-            return _open_without_store(
-                settings,
-                store,
-                err,
-                key=key,
-                severity=severity,
-                title=title,
-                impact=impact,
-                status=status,
-                eta=eta,
-                details=details,
-                when=when,
-                senders=senders,
-            )
+            return without_store(err)
         assert record is not None
         outcomes.append(_record_outcome(store, record, "opened"))
         outcomes += _notify(
@@ -462,7 +448,7 @@ def _open_without_store(
 
 def _require(store: IncidentStore, key: str) -> Record:
     check_key(key)
-    record = _find(store, key)
+    record = store.find(key)
     if record is None:
         where = (
             "among open GitHub issues labelled incident" if store.kind == "github" else "in the local incident folder"
@@ -477,7 +463,7 @@ def _require(store: IncidentStore, key: str) -> Record:
 def find_incident(settings: IncidentSettings, *, key: str, github: IssueTracker | None = None) -> Record | None:
     """The open incident with this key, if any (the monitor asks before resolving)."""
     check_key(key)
-    return _find(_store(settings, github), key)
+    return _store(settings, github).find(key)
 
 
 def update_incident(

@@ -52,13 +52,13 @@ class Severity(str, Enum):
         return self.rank < other.rank
 
     @classmethod
-    def parse(cls, text: str, *, where: str = "severity") -> Severity:
+    def parse(cls, text: str) -> Severity:
         value = text.strip().upper()
         try:
             return cls(value)
         except ValueError:
             raise InputError(
-                f"{where}: unknown severity {text!r}", hint="use one of P0, P1, P2, P3 (P0 = site down)"
+                f"severity: unknown severity {text!r}", hint="use one of P0, P1, P2, P3 (P0 = site down)"
             ) from None
 
 
@@ -159,9 +159,8 @@ def _latency(check: CheckResult, baseline_p95_ms: float | None) -> Finding:
     if observed is None or not reference:
         return Finding(check.name, Severity.P2, f"latency over budget ({check.summary})")
     over = (observed / reference - 1) * 100
-    if observed > reference * SLOWER_P1_RATIO:
-        return Finding(check.name, Severity.P1, f"p95 {observed:.0f} ms is {over:.0f}% over {what} {reference:.0f} ms")
-    return Finding(check.name, Severity.P2, f"p95 {observed:.0f} ms is {over:.0f}% over {what} {reference:.0f} ms")
+    severity = Severity.P1 if observed > reference * SLOWER_P1_RATIO else Severity.P2
+    return Finding(check.name, severity, f"p95 {observed:.0f} ms is {over:.0f}% over {what} {reference:.0f} ms")
 
 
 def _classify_check(check: CheckResult, baseline_p95_ms: float | None) -> Finding | None:

@@ -146,7 +146,6 @@ def _handle_incident(
     inc: IncidentSettings,
     github: IssueTracker | None,
     now: datetime,
-    senders: dict[str, Any],
 ) -> tuple[Incident | None, CheckResult | None]:
     key = settings.incident_key
     # The messages name the site this monitor watches (staging, a preview), not project.domain.
@@ -168,7 +167,6 @@ def _handle_incident(
                 details={c.name: c.summary for c in view.checks if c.status.failing},
                 github=github,
                 now=now,
-                **senders,
             )
             return incident, incident.to_check()
         record = find_incident(inc, key=key, github=github)
@@ -189,7 +187,6 @@ def _handle_incident(
             prevention="review this incident's timeline and the monitor history",
             github=github,
             now=now,
-            **senders,
         )
         return incident, incident.to_check()
     except OpsError as err:
@@ -213,7 +210,6 @@ def run_monitor(
     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     progress: Progress | None = None,
     log: Callable[[str], None] | None = None,
-    incident_senders: dict[str, Any] | None = None,
 ) -> MonitorResult:
     """Probe for ``settings.duration_s``, then judge the SLA and open/resolve the monitor incident.
 
@@ -279,9 +275,7 @@ def run_monitor(
     )
     incident: Incident | None = None
     if incident_settings is not None and settings.incidents:
-        incident, check = _handle_incident(
-            settings, view, baseline, incident_settings, github, now(), incident_senders or {}
-        )
+        incident, check = _handle_incident(settings, view, baseline, incident_settings, github, now())
         if check is not None:
             checks.append(check)
     outputs = {

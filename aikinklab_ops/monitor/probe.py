@@ -89,11 +89,10 @@ Clock = Callable[[], float]
 def _scrubber(url: str) -> Callable[[str], str]:
     """Mask the URL's query values and password wherever an error message repeats them."""
     parts = urlsplit(url)
-    values = [v for _, v in parse_qsl(parts.query, keep_blank_values=False) if len(v) >= 4]
+    values = [v for _, v in parse_qsl(parts.query)]
     if parts.password:
         values.append(parts.password)
-    redact = Redactor(values)
-    return lambda text: redact(text)
+    return Redactor(values)  # which ignores values too short to mask safely
 
 
 # An answer is read for at most this many bytes: a health body or a page is far smaller, and a
@@ -177,9 +176,7 @@ def probe_page(
 ) -> Probe:
     url = join(settings.url, page.path)
     site = settings.site
-    # Like verify's pages check: expecting a 3xx means the redirect itself is under test.
-    follow = not 300 <= page.expect_status < 400
-    response, body, ms, error = _get(session, url, settings.timeout_s, clock, follow=follow)
+    response, body, ms, error = _get(session, url, settings.timeout_s, clock, follow=page.follows_redirects)
     if response is None:
         return Probe(t, site, "page", page.name, False, None, error=_scrubber(settings.url)(error or ""))
     if response.status_code != page.expect_status:

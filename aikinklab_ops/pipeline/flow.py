@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
@@ -100,7 +100,7 @@ def _error(name: str, err: OpsError, t0: float) -> CheckResult:
 
 
 def _timed(t0: float, result: CheckResult) -> CheckResult:
-    return CheckResult(result.name, result.status, result.summary, result.details, time.monotonic() - t0, result.label)
+    return replace(result, duration_s=time.monotonic() - t0)
 
 
 def run_pipeline(

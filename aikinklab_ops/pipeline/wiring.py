@@ -15,12 +15,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aikinklab_ops.commands import CommandContext
+from aikinklab_ops.commands._vercel_common import make_client
 from aikinklab_ops.deploy import DeploySettings, promote
 from aikinklab_ops.deploy import rollback as vercel_rollback
 from aikinklab_ops.deploy.environment import EnvironmentTarget
 from aikinklab_ops.deploy.promote import current_production_id
 from aikinklab_ops.errors import CheckFailed, UsageError
+from aikinklab_ops.github.issues import IssueTracker
 from aikinklab_ops.incident import (
+    IncidentSettings,
     Severity,
     build_incident_settings,
     build_tracker,
@@ -30,8 +33,7 @@ from aikinklab_ops.incident import (
 )
 from aikinklab_ops.pipeline.flow import Deployed, RolledBack
 from aikinklab_ops.report import CheckResult, Report
-from aikinklab_ops.vercel import VercelClient, client_from_context
-from aikinklab_ops.vercel.settings import VercelSettings
+from aikinklab_ops.vercel import VercelClient
 from aikinklab_ops.verify import VerifySettings, run_verification
 
 
@@ -68,7 +70,7 @@ class CommandSteps:
     @property
     def client(self) -> VercelClient:
         if self._client is None:
-            self._client = client_from_context(self.ctx.run, VercelSettings.from_config(self.ctx.config))
+            self._client = make_client(self.ctx)
         return self._client
 
     def preflight(self) -> None:
@@ -173,12 +175,16 @@ class CommandSteps:
             raise CheckFailed(f"rollback did not complete: {result.message}")
         return RolledBack(result.from_deployment, result.to_deployment, result.message, {"url": result.to_url})
 
-    def incident(self, *, key: str, severity: str, title: str, impact: str, details: Mapping[str, Any]) -> CheckResult:
+    def _incidents(self) -> tuple[IncidentSettings, IssueTracker | None]:
         settings = build_incident_settings(self.ctx.config, cwd=self.ctx.cwd)
         creds = self.ctx.run.credentials
         tracker = build_tracker(
             settings, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
         )
+        return settings, tracker
+
+    def incident(self, *, key: str, severity: str, title: str, impact: str, details: Mapping[str, Any]) -> CheckResult:
+        settings, tracker = self._incidents()
         incident = open_incident(
             settings,
             key=key,
@@ -192,11 +198,7 @@ class CommandSteps:
         return incident.to_check("incident")
 
     def resolve(self, *, key: str, resolution: str) -> CheckResult | None:
-        settings = build_incident_settings(self.ctx.config, cwd=self.ctx.cwd)
-        creds = self.ctx.run.credentials
-        tracker = build_tracker(
-            settings, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
-        )
+        settings, tracker = self._incidents()
         if find_incident(settings, key=key, github=tracker) is None:
             return None
         incident = resolve_incident(

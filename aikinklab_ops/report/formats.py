@@ -130,12 +130,13 @@ def render_markdown(report: Report) -> str:
     return "\n".join(parts)
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
+    """Workflow-command data, escaped so a newline in it cannot end the command and start another."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def render_annotations(report: Report) -> str:
@@ -149,7 +150,7 @@ def render_annotations(report: Report) -> str:
         else:
             continue
         title = _escape_property(f"{report.kind}: {c.name}")
-        lines.append(f"::{level} title={printable(title)}::{printable(_escape_data(c.summary))}")
+        lines.append(f"::{level} title={printable(title)}::{printable(escape_data(c.summary))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -97,13 +97,6 @@ class Report:
         }
 
 
-def timed(fn: Callable[[], CheckResult]) -> CheckResult:
-    """Run ``fn`` and stamp the result with how long it took."""
-    t0 = time.monotonic()
-    result = fn()
-    return replace(result, duration_s=time.monotonic() - t0)
-
-
 def run_check(name: str, fn: Callable[[], CheckResult]) -> CheckResult:
     """Run one check so that its failure to *run* becomes an ``error`` result, not a crash.
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote, urlencode
 
 from aikinklab_ops.sandbox import persist
 from aikinklab_ops.sandbox.contract import Contract, error_message
@@ -43,6 +43,7 @@ from aikinklab_ops.sandbox.model import (
     random_id,
     slug,
 )
+from aikinklab_ops.secrets import MASK
 
 _SHA1 = re.compile(r"^[0-9a-f]{40}$")
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
@@ -129,8 +130,6 @@ class Exchange:
 
     @property
     def url(self) -> str:
-        from urllib.parse import urlencode
-
         return self.path + (f"?{urlencode(self.query)}" if self.query else "")
 
     @property
@@ -274,7 +273,7 @@ class SandboxApp:
             headers = dict(req.headers)
             if "authorization" in headers:
                 scheme = headers["authorization"].split(" ", 1)[0]
-                headers["authorization"] = f"{scheme} ***"
+                headers["authorization"] = f"{scheme} {MASK}"
 
             def record(body: bytes) -> None:
                 exchange = Exchange(req.method, req.path, req.query, headers, req.body, resp.status, resp.headers, body)

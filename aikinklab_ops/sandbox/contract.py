@@ -138,13 +138,12 @@ class Contract:
     """The operations of one OpenAPI document, with request and response checks.
 
     Every ``check_*`` method returns a list of human-readable problems; an empty list means the
-    exchange fits. ``strict_query`` also reports query parameters the operation does not define,
-    which is how a client relying on an undocumented filter gets caught.
+    exchange fits. Query parameters the operation does not define are problems too: that is how a
+    client relying on an undocumented filter gets caught.
     """
 
-    def __init__(self, document: Mapping[str, Any], *, strict_query: bool = True) -> None:
+    def __init__(self, document: Mapping[str, Any]) -> None:
         self.document = document
-        self.strict_query = strict_query
         ops: list[Operation] = []
         for template, item in document.get("paths", {}).items():
             for method in _METHODS:
@@ -156,13 +155,13 @@ class Contract:
         self._validators: dict[str, Draft4Validator] = {}
 
     @classmethod
-    def load(cls, path: str | Path | None = None, *, strict_query: bool = True) -> Contract:
+    def load(cls, path: str | Path | None = None) -> Contract:
         """The packaged contract, or the document at ``path``."""
         if path is None:
             text = resources.files("aikinklab_ops.sandbox").joinpath(PACKAGED).read_text(encoding="utf-8")
         else:
             text = Path(path).read_text(encoding="utf-8")
-        return cls(json.loads(text), strict_query=strict_query)
+        return cls(json.loads(text))
 
     def operation(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | None:
         path = urlsplit(path).path or path
@@ -228,9 +227,8 @@ class Contract:
             name = param["name"]
             known.add(name)
             self._check_value(problems, where, f"query parameter {name}", grouped.get(name), param)
-        if self.strict_query:
-            for name in sorted(set(grouped) - known - TEAM_PARAMS):
-                problems.append(f"{where}: query parameter {name!r} is not defined by the API")
+        for name in sorted(set(grouped) - known - TEAM_PARAMS):
+            problems.append(f"{where}: query parameter {name!r} is not defined by the API")
         lower = {k.lower(): v for k, v in (headers or {}).items()}
         for param in op.params("header"):
             name = param["name"]

@@ -66,7 +66,7 @@ def _not_sent(err: requests.RequestException) -> bool:
 
 
 class VercelClient:
-    """The Vercel operations this project calls; see ``/work/shared/contracts`` for the shapes."""
+    """The Vercel operations this project calls; their shapes are in ``sandbox/vercel-api-subset.json``."""
 
     def __init__(
         self,

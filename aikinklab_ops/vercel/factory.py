@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from aikinklab_ops.config import RunContext
 from aikinklab_ops.errors import UsageError
 from aikinklab_ops.http import make_session
@@ -16,7 +14,6 @@ def client_from_context(
     settings: VercelSettings,
     *,
     pool_maxsize: int = 32,
-    sleep: Callable[[float], None] | None = None,
 ) -> VercelClient:
     creds = run.credentials
     if not creds.vercel_token:
@@ -31,7 +28,6 @@ def client_from_context(
         max_retry_after=settings.max_retry_after_s,
         pool_maxsize=pool_maxsize,
     )
-    extra = {} if sleep is None else {"sleep": sleep}
     return VercelClient(
         session,
         creds.vercel_token,
@@ -39,5 +35,4 @@ def client_from_context(
         team_id=creds.vercel_org_id,
         project_id=creds.vercel_project_id,
         backoff_s=settings.backoff_s,
-        **extra,  # type: ignore[arg-type]
     )

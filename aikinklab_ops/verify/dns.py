@@ -6,7 +6,6 @@ the system one runs in its own thread because ``getaddrinfo`` takes no timeout.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import threading
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 
 from aikinklab_ops.report import CheckResult, Status
 from aikinklab_ops.verify.settings import DnsSettings
+from aikinklab_ops.verify.urls import is_ip
 
 NAME = "dns"
 
@@ -75,14 +75,6 @@ def resolve_with_timeout(resolver: Resolver, host: str, timeout: float) -> DnsAn
     return answer
 
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def judge_dns(host: str, answer: DnsAnswer, settings: DnsSettings) -> CheckResult:
     names = [n.rstrip(".").lower() for n in (answer.canonical, *answer.aliases) if n]
     details: dict[str, Any] = {"host": host, "addresses": list(answer.addresses)}
@@ -116,7 +108,7 @@ def judge_dns(host: str, answer: DnsAnswer, settings: DnsSettings) -> CheckResul
 
 def check_dns(url: str, settings: DnsSettings, *, resolver: Resolver = system_resolver, timeout: float) -> CheckResult:
     host = urlsplit(url).hostname or ""
-    if _is_ip(host):
+    if is_ip(host):
         details = {"host": host, "addresses": [host]}
         if settings.expect_vercel:
             return judge_dns(host, DnsAnswer((host,)), settings)

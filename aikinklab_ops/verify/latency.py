@@ -98,10 +98,9 @@ def judge_error_rate(samples: Sequence[Sample], settings: LatencySettings) -> Ch
 
 
 def _one(session: requests.Session, url: str, spec: PageSpec, *, max_redirects: int, timeout: float) -> Sample:
-    follow = not 300 <= spec.expect_status < 400
     t0 = time.perf_counter()
     try:
-        resp = session.get(url, timeout=timeout, allow_redirects=follow)
+        resp = session.get(url, timeout=timeout, allow_redirects=spec.follows_redirects)
     except requests.TooManyRedirects:
         return Sample(spec.name, None, None, f"more than {max_redirects} redirects")
     except requests.RequestException as err:

@@ -17,17 +17,12 @@ import requests
 
 from aikinklab_ops.http import describe_transport_error
 from aikinklab_ops.report import CheckResult, Status
+from aikinklab_ops.verify.observatory import Hop
 from aikinklab_ops.verify.settings import PageSpec
 from aikinklab_ops.verify.threads import parallel_map
 from aikinklab_ops.verify.urls import join, safe
 
 NAME = "pages"
-
-
-@dataclass(frozen=True)
-class Hop:
-    url: str
-    status: int
 
 
 @dataclass(frozen=True)
@@ -120,9 +115,7 @@ def check_pages(
 
     def one(spec: PageSpec) -> dict[str, Any]:
         url = join(base_url, spec.path)
-        # Expecting a 3xx means the redirect itself is under test, so it is not followed.
-        follow = not 300 <= spec.expect_status < 400
-        got = fetch(session, url, follow=follow, max_redirects=max_redirects, timeout=timeout)
+        got = fetch(session, url, follow=spec.follows_redirects, max_redirects=max_redirects, timeout=timeout)
         return _entry(spec, url, got, judge_page(spec, got))
 
     entries = parallel_map(one, pages, workers=concurrency, name="pages")

@@ -38,6 +38,11 @@ class PageSpec:
     contains: str | None = None
     max_ms: float | None = None
 
+    @property
+    def follows_redirects(self) -> bool:
+        """Expecting a 3xx means the redirect itself is under test, so it is not followed."""
+        return not 300 <= self.expect_status < 400
+
 
 @dataclass(frozen=True)
 class TlsSettings:

@@ -27,6 +27,7 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 from aikinklab_ops.errors import InputError
 from aikinklab_ops.report import CheckResult, Status
 from aikinklab_ops.verify.settings import TlsSettings
+from aikinklab_ops.verify.urls import is_ip
 
 NAME = "tls"
 _VERSIONS = {"SSLv3": 0, "TLSv1": 1, "TLSv1.1": 2, "TLSv1.2": 3, "TLSv1.3": 4}
@@ -190,21 +191,13 @@ def judge_certificate(
 
 def _connect(host: str, port: int, context: ssl.SSLContext, timeout: float) -> tuple[bytes, str | None, str | None]:
     with socket.create_connection((host, port), timeout=timeout) as raw:
-        server_name = None if _is_ip(host) else host
+        server_name = None if is_ip(host) else host
         with context.wrap_socket(raw, server_hostname=server_name) as tls:
             der = tls.getpeercert(binary_form=True)
             cipher = tls.cipher()
             if not der:
                 raise HandshakeError(f"{host}:{port} sent no certificate")
             return der, tls.version(), cipher[0] if cipher else None
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def trust_store(ca_bundle: Path | None) -> ssl.SSLContext:

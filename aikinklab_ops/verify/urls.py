@@ -1,7 +1,8 @@
-"""Building request URLs from the target and a configured path."""
+"""URL and host helpers the checks share: building request URLs, recognising an IP-literal host."""
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit, urlunsplit
 
 from aikinklab_ops.secrets import redact_url
@@ -22,3 +23,12 @@ def join(base: str, path: str) -> str:
 def safe(url: str) -> str:
     """The URL as it may appear in a report."""
     return redact_url(url)
+
+
+def is_ip(host: str) -> bool:
+    """Whether ``host`` is an IP literal: it has no name to resolve, and TLS sends it no SNI."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

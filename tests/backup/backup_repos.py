@@ -1,4 +1,4 @@
-"""Real git repositories shaped like the app's, for the backup tests (a module name no other test tree uses)."""
+"""Git repositories shaped like the app's and age keys, for the backup tests (a module name no other test tree uses)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ def git(cwd: Path, *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, f"git {args}: {proc.stderr}"
     return proc.stdout
+
+
+def age_keygen(path: Path) -> str:
+    """A key file made by Debian's age-keygen; returns its public key."""
+    subprocess.run(["age-keygen", "-o", str(path)], check=True, capture_output=True)
+    return subprocess.run(["age-keygen", "-y", str(path)], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def refs(repo: Path, *patterns: str) -> dict[str, str]:

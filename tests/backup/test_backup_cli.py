@@ -12,7 +12,7 @@ from typing import Any
 
 import responses
 from backup_fake_github import API, REPO, FakeGitHub
-from backup_repos import SECRET, AppRepo, refs
+from backup_repos import SECRET, AppRepo, age_keygen, refs
 
 from aikinklab_ops.backup import backup_status, create_backup
 from aikinklab_ops.backup.archive import archive_name, sha256_file, sha256_line
@@ -296,8 +296,7 @@ def test_installed_command_runs_a_backup(app_repo: AppRepo, tmp_path: Path) -> N
 
 def test_encrypt_flag_and_identity_flag(app_repo: AppRepo, tmp_path: Path) -> None:
     key = tmp_path / "key.txt"
-    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
-    recipient = subprocess.run(["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True).stdout
+    recipient = age_keygen(key)
     code, out, err = run(
         [
             "--format",
@@ -310,7 +309,7 @@ def test_encrypt_flag_and_identity_flag(app_repo: AppRepo, tmp_path: Path) -> No
             "--output",
             "b",
             "--encrypt-to",
-            recipient.strip(),
+            recipient,
         ],
         tmp_path,
     )

@@ -10,22 +10,16 @@ from pathlib import Path
 
 import pyrage
 import pytest
-from backup_repos import SECRET, AppRepo
+from backup_repos import SECRET, AppRepo, age_keygen
 
 from aikinklab_ops.backup import create_backup, restore, verify_backup
 from aikinklab_ops.backup.archive import load_identities
 from aikinklab_ops.errors import InputError
 
 
-def _keygen(path: Path) -> str:
-    """A key file made by Debian's age-keygen; returns its public key."""
-    subprocess.run(["age-keygen", "-o", str(path)], check=True, capture_output=True)
-    return subprocess.run(["age-keygen", "-y", str(path)], check=True, capture_output=True, text=True).stdout.strip()
-
-
 def test_encrypted_archive_opens_with_the_age_cli(app_repo: AppRepo, tmp_path: Path) -> None:
     key = tmp_path / "key.txt"
-    recipient = _keygen(key)
+    recipient = age_keygen(key)
     result = create_backup("full", repo=app_repo.path, output_dir=tmp_path / "out", recipients=[recipient])
 
     assert result.archive.name.endswith(".tar.gz.age")
@@ -59,7 +53,7 @@ def test_encrypted_archive_needs_the_right_identity(app_repo: AppRepo, tmp_path:
     with pytest.raises(InputError, match="encrypted"):
         verify_backup(archive)
     other = tmp_path / "other.txt"
-    _keygen(other)
+    age_keygen(other)
     with pytest.raises(InputError, match="none of the given identities"):
         restore(archive, into=tmp_path / "r", identities=load_identities([other]))
     assert not (tmp_path / "r").exists()

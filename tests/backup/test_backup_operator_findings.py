@@ -103,11 +103,6 @@ def test_names_that_are_not_canonical_are_unsafe(name: str) -> None:
     assert ar.safe_member_name(name)
 
 
-@pytest.fixture
-def good(app_repo: AppRepo, tmp_path: Path) -> Path:
-    return create_backup("full", repo=app_repo.path, output_dir=tmp_path / "out").archive
-
-
 @pytest.mark.parametrize(
     "extra",
     [

@@ -18,11 +18,6 @@ from aikinklab_ops.errors import InputError
 Members = list[tuple[tarfile.TarInfo, bytes]]
 
 
-@pytest.fixture
-def good(app_repo: AppRepo, tmp_path: Path) -> Path:
-    return create_backup("full", repo=app_repo.path, output_dir=tmp_path / "out").archive
-
-
 def _read(archive: Path) -> Members:
     out = []
     with tarfile.open(archive, "r:gz") as tar:

@@ -6,6 +6,7 @@ import gzip
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
 import responses
 from backup_repos import AppRepo, git
 
@@ -14,6 +15,7 @@ from aikinklab_ops.backup.archive import archive_name, parse_name, safe_member_n
 from aikinklab_ops.backup.gitrepo import clean_remote_url
 from aikinklab_ops.backup.vercel_env import fetch_env_names
 from aikinklab_ops.config.context import Credentials
+from aikinklab_ops.errors import ApiError
 
 
 def test_archive_names_round_trip() -> None:
@@ -53,3 +55,14 @@ def test_vercel_personal_account_sends_no_team_id(mocked_api: responses.Requests
     assert fetch_env_names(creds) == []
     assert "teamId" not in (mocked_api.calls[0].request.url or "")
     assert fetch_env_names(Credentials()) is None  # no credentials: nothing asked
+
+
+@pytest.mark.parametrize(
+    "body", [["not", "an", "object"], {"error": "forbidden as plain text"}, {"error": {"code": 3}}]
+)
+def test_vercel_error_body_of_an_odd_shape_is_an_api_error(mocked_api: responses.RequestsMock, body: object) -> None:
+    mocked_api.get("https://api.vercel.com/v10/projects/prj_2/env", json=body, status=403)
+    creds = Credentials(vercel_token="tok_1234567", vercel_project_id="prj_2")
+    with pytest.raises(ApiError) as info:
+        fetch_env_names(creds)
+    assert info.value.status == 403 and info.value.code is None

@@ -130,3 +130,9 @@ def test_an_impossible_date_names_the_line(tmp_path: Path) -> None:
     write(tmp_path, "gates:\n  security_audit:\n    allowlist:\n      - {id: GHSA-x, reason: r, expires: 2027-13-01}\n")
     with pytest.raises(ConfigError, match=r"ops.yml:4: '2027-13-01' is not a real date"):
         load_config(cwd=tmp_path)
+
+
+def test_an_explicit_timestamp_tag_on_a_non_date_is_a_config_error(tmp_path: Path) -> None:
+    write(tmp_path, "project:\n  repository: !!timestamp foo\n")
+    with pytest.raises(ConfigError, match=r"ops.yml:2: 'foo' is not a real date"):
+        load_config(cwd=tmp_path)

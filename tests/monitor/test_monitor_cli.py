@@ -90,3 +90,14 @@ def test_monitor_cli_a_run_without_the_backup_check_leaves_a_backup_incident_ope
     checks = {c["name"]: c for c in json.loads(out)["checks"]}
     assert checks["incident"]["status"] == "skip" and "stays open" in checks["incident"]["summary"]
     assert "INCIDENT RESOLVED" not in incident.read_text()
+
+
+def test_monitor_cli_a_token_in_the_url_never_reaches_the_output(httpserver: HTTPServer, tmp_path: Path) -> None:
+    site(httpserver, health_status=503)
+    url = httpserver.url_for("/") + "?x-vercel-protection-bypass=bypass-secret-0042"
+    code, out, err = run(["--format", "json", "monitor", "--url", url, "--duration", "0", "--no-backup"], tmp_path)
+    assert code == 1
+    assert "bypass-secret-0042" not in out + err
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert "bypass-secret-0042" not in path.read_text(errors="replace"), path
