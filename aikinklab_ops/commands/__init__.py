@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from aikinklab_ops.config import Config, RunContext
+from aikinklab_ops.errors import InputError
 from aikinklab_ops.progress import NullProgress, Progress
 from aikinklab_ops.report import Report
 from aikinklab_ops.secrets import Redactor
@@ -67,6 +68,19 @@ class CommandContext:
 
 
 Result = Report | Document
+
+
+def input_file(path: Path | None, flag: str, cwd: Path, *, hint: str | None = None) -> Path | None:
+    """``path`` from a flag, resolved against the command's working directory; missing is exit 2.
+
+    Checked before any work starts, so a typo in a flag never costs a half-run.
+    """
+    if path is None:
+        return None
+    full = path if path.is_absolute() else cwd / path
+    if not full.is_file():
+        raise InputError(f"{path}: no such file ({flag})", hint=hint or f"pass an existing file to {flag}")
+    return full
 
 
 def discover() -> list[Any]:

@@ -81,12 +81,18 @@ def register(sub: Any) -> None:
     rs.set_defaults(handler=run_resolve)
 
 
-def _context(ctx: CommandContext) -> tuple[IncidentSettings, IssueTracker | None]:
+def incident_context(ctx: CommandContext) -> tuple[IncidentSettings, IssueTracker | None]:
+    """The incident settings and, with GitHub credentials, the issue tracker (else: local files)."""
     settings = build_incident_settings(ctx.config, cwd=ctx.cwd)
     creds = ctx.run.credentials
     tracker = build_tracker(
         settings, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
     )
+    return settings, tracker
+
+
+def _context(ctx: CommandContext) -> tuple[IncidentSettings, IssueTracker | None]:
+    settings, tracker = incident_context(ctx)
     if tracker is None:
         ctx.log(f"no GITHUB_TOKEN/GITHUB_REPOSITORY: incidents are kept as files in {settings.local_dir}")
     return settings, tracker

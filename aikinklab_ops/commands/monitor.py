@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from aikinklab_ops.backup import BackupSettings, backup_status
-from aikinklab_ops.commands import CommandContext
+from aikinklab_ops.commands import CommandContext, input_file
 from aikinklab_ops.commands.backup import store_for
-from aikinklab_ops.errors import InputError, UsageError
+from aikinklab_ops.commands.incident import incident_context
+from aikinklab_ops.errors import UsageError
 from aikinklab_ops.http import make_session
-from aikinklab_ops.incident import build_incident_settings, build_tracker
 from aikinklab_ops.monitor import build_monitor_settings, parse_duration, run_monitor
 from aikinklab_ops.monitor.core import BackupCheck
 from aikinklab_ops.report import CheckResult, Report
@@ -75,17 +75,11 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
     inc = None
     tracker = None
     if settings.incidents and not args.no_incident:
-        inc = build_incident_settings(cfg, cwd=ctx.cwd)
-        creds = ctx.run.credentials
-        tracker = build_tracker(
-            inc, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
-        )
+        inc, tracker = incident_context(ctx)
     check_backup = bool(cfg.get("monitor.check_backup", True)) and not args.no_backup
     session = None
-    if args.ca_bundle is not None:
-        bundle = args.ca_bundle if args.ca_bundle.is_absolute() else ctx.cwd / args.ca_bundle
-        if not bundle.is_file():
-            raise InputError(f"{args.ca_bundle}: no such file (--ca-bundle)", hint="pass an existing PEM file")
+    bundle = input_file(args.ca_bundle, "--ca-bundle", ctx.cwd, hint="pass an existing PEM file")
+    if bundle is not None:
         session = make_session(timeout=settings.timeout_s, retries=0, verify=str(bundle))
     result = run_monitor(
         settings,

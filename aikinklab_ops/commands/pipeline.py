@@ -7,9 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from aikinklab_ops.commands import CommandContext, Document
+from aikinklab_ops.commands import CommandContext, Document, input_file
 from aikinklab_ops.deploy import DeploySettings, environments_from_config, resolve_environment
-from aikinklab_ops.errors import InputError
 from aikinklab_ops.pipeline import run_pipeline
 from aikinklab_ops.pipeline.wiring import CommandSteps
 
@@ -57,11 +56,7 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Document:
     )
     env = resolved.environment
     protected = bool(cfg.get(f"environments.{env.name}.protected", env.is_production))
-    ca_bundle = None
-    if args.ca_bundle is not None:
-        ca_bundle = args.ca_bundle if args.ca_bundle.is_absolute() else ctx.cwd / args.ca_bundle
-        if not ca_bundle.is_file():
-            raise InputError(f"{args.ca_bundle}: no such file (--ca-bundle)", hint="pass an existing PEM file")
+    ca_bundle = input_file(args.ca_bundle, "--ca-bundle", ctx.cwd, hint="pass an existing PEM file")
     ctx.log(f"pipeline: {env.name} ({resolved.reason}){'; protected: rolls back on failure' if protected else ''}")
     steps = CommandSteps(ctx, args, env, ca_bundle=ca_bundle)
     steps.preflight()

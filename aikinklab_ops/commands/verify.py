@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from aikinklab_ops.commands import CommandContext
-from aikinklab_ops.errors import InputError
+from aikinklab_ops.commands import CommandContext, input_file
 from aikinklab_ops.report import Report
 from aikinklab_ops.secrets import url_secrets
 from aikinklab_ops.verify import CHECK_NAMES, VerifySettings, parse_only, run_verification, target_url
@@ -54,17 +53,8 @@ def run(args: argparse.Namespace, ctx: CommandContext) -> Report:
     url = target_url(cfg, url=args.url, env=args.env)
     for secret in url_secrets(url):
         ctx.redactor.add(secret)
-    ca_bundle = _input_file(args.ca_bundle, "--ca-bundle", ctx.cwd)
-    vitals = [p for p in (_input_file(v, "--vitals", ctx.cwd) for v in args.vitals) if p is not None]
+    ca_bundle = input_file(args.ca_bundle, "--ca-bundle", ctx.cwd)
+    vitals = [p for p in (input_file(v, "--vitals", ctx.cwd) for v in args.vitals) if p is not None]
     return run_verification(
         url, settings, checks=only, ca_bundle=ca_bundle, vitals=vitals, config=cfg, progress=ctx.progress()
     )
-
-
-def _input_file(path: Path | None, flag: str, cwd: Path) -> Path | None:
-    if path is None:
-        return None
-    full = path if path.is_absolute() else cwd / path
-    if not full.is_file():
-        raise InputError(f"{path}: no such file ({flag})", hint=f"pass an existing file to {flag}")
-    return full

@@ -25,8 +25,6 @@ from aikinklab_ops.github.issues import IssueTracker
 from aikinklab_ops.incident import (
     IncidentSettings,
     Severity,
-    build_incident_settings,
-    build_tracker,
     find_incident,
     open_incident,
     resolve_incident,
@@ -176,12 +174,9 @@ class CommandSteps:
         return RolledBack(result.from_deployment, result.to_deployment, result.message, {"url": result.to_url})
 
     def _incidents(self) -> tuple[IncidentSettings, IssueTracker | None]:
-        settings = build_incident_settings(self.ctx.config, cwd=self.ctx.cwd)
-        creds = self.ctx.run.credentials
-        tracker = build_tracker(
-            settings, token=creds.github_token, repository=creds.github_repository, api_url=creds.github_api_url
-        )
-        return settings, tracker
+        from aikinklab_ops.commands.incident import incident_context
+
+        return incident_context(self.ctx)
 
     def incident(self, *, key: str, severity: str, title: str, impact: str, details: Mapping[str, Any]) -> CheckResult:
         settings, tracker = self._incidents()
